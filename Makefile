@@ -1,0 +1,92 @@
+# chromereaper: see README.md.  `make` builds build/libchromereaper.so and
+# build/chromereaper; `make test` and `make demo` install what is missing first.
+
+CC      ?= cc
+BUILD   := build
+CFLAGS  := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -fvisibility=hidden -fPIC -Ilib
+LDFLAGS :=
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+LIB_SRC     := $(wildcard lib/*.c)
+SHIM_SRC    := $(wildcard shim/*.c)
+REAPER_SRC  := $(wildcard reaper/*.c)
+FIXTURE_SRC := $(wildcard tests/fixtures/*.c)
+TEST_SRC    := $(wildcard tests/support/*.c tests/unit/*.c tests/shim/*.c tests/reaper/*.c tests/e2e/*.c)
+UNIT_SRC    := $(wildcard tests/support/*.c tests/unit/*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+REAPER_OBJ := $(REAPER_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+
+SHIM    := $(BUILD)/libchromereaper.so
+REAPER  := $(BUILD)/chromereaper
+TESTS   := $(BUILD)/tests/chromereaper-tests
+
+# The sanitizer build (ASan+UBSan) covers lib/ and its unit suite.  The shim
+# is not built with ASan: a preloaded ASan runtime must come first in the
+# link map of every program it enters, which the hosts we preload into are not.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_TESTS := $(BUILD)/asan/chromereaper-unit-tests
+
+CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+TEST_DEFS := -DCR_BUILD_DIR='"$(abspath $(BUILD))"' -DCR_SOURCE_DIR='"$(abspath .)"'
+TEST_JOBS ?= 2
+
+.PHONY: all deps test demo clean install bench
+all: $(SHIM) $(REAPER)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/support $(TEST_DEFS) -MMD -MP -c $< -o $@
+
+# Only the wrapped libc functions are exported (shim/exports.map).
+$(SHIM): $(SHIM_OBJ) $(LIB_OBJ) shim/exports.map
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,--version-script=shim/exports.map -Wl,-z,now -o $@ $(SHIM_OBJ) $(LIB_OBJ) -ldl
+
+$(REAPER): $(REAPER_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/support -o $@ $^ -lpthread
+
+$(TESTS): $(TEST_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(CRITERION_LIBS) -lpthread
+
+$(SAN_TESTS): $(UNIT_SRC) $(LIB_SRC) $(wildcard lib/*.h tests/support/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/support $(TEST_DEFS) -o $@ $(UNIT_SRC) $(LIB_SRC) $(CRITERION_LIBS) -lpthread
+
+# Sanitizer suite first, the full suite last: its Criterion summary is the
+# last line `make test` prints.
+test: deps
+	@$(MAKE) --no-print-directory -s all $(FIXTURES) $(TESTS) $(SAN_TESTS)
+	@$(SAN_TESTS) --jobs=$(TEST_JOBS) --short-filename
+	@$(TESTS) --jobs=$(TEST_JOBS) --short-filename
+
+demo: deps
+	@$(MAKE) --no-print-directory -s all
+	@scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/chromereaper
+	install -m 0755 $(REAPER) $(DESTDIR)$(PREFIX)/bin/chromereaper
+	install -m 0644 $(SHIM) $(DESTDIR)$(PREFIX)/lib/chromereaper/libchromereaper.so
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

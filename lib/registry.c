@@ -1,0 +1,328 @@
+#include "registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "role.h"
+#include "safestr.h"
+
+_Static_assert(sizeof(CR_REGISTRY_MAGIC) == 8, "magic fills its field");
+
+int session_id_valid(const char *id)
+{
+    size_t n = 0;
+    if (!id || !*id || id[0] == '.')
+        return 0;
+    for (; id[n]; n++) {
+        char c = id[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        if (!ok || n + 1 >= CR_SESSION_MAX)
+            return 0;
+    }
+    return 1;
+}
+
+int session_id_generate(char *buf, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[8];
+    if (len < 2 * sizeof raw + 1)
+        return -1;
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return -1;
+    for (size_t i = 0; i < sizeof raw; i++) {
+        buf[2 * i] = hex[raw[i] >> 4];
+        buf[2 * i + 1] = hex[raw[i] & 15];
+    }
+    buf[2 * sizeof raw] = '\0';
+    return 0;
+}
+
+int registry_path(char *buf, size_t len, uint32_t uid, const char *session)
+{
+    char num[24];
+    if (!session_id_valid(session) || len == 0)
+        return -1;
+    cr_utoa(uid, num, sizeof num);
+    buf[0] = '\0';
+    cr_strlcat(buf, CR_REGISTRY_DIR "/" CR_REGISTRY_PREFIX, len);
+    cr_strlcat(buf, num, len);
+    cr_strlcat(buf, "-", len);
+    return cr_strlcat(buf, session, len) < len ? 0 : -1;
+}
+
+size_t registry_size_for(uint32_t entry_capacity, uint32_t dir_capacity)
+{
+    return (size_t)CR_HEADER_SIZE + (size_t)entry_capacity * CR_ENTRY_SIZE +
+           (size_t)dir_capacity * CR_DIR_SIZE;
+}
+
+static void registry_bind(struct cr_registry *reg, void *map, size_t size)
+{
+    reg->hdr = map;
+    reg->map_size = size;
+    reg->entries = (struct cr_entry *)((char *)map + CR_HEADER_SIZE);
+    reg->dirs = (struct cr_dir *)((char *)map + CR_HEADER_SIZE +
+                                  (size_t)reg->hdr->entry_capacity * CR_ENTRY_SIZE);
+}
+
+enum cr_registry_status registry_create(struct cr_registry *reg, const char *session,
+                                        uint32_t entry_capacity, uint32_t dir_capacity)
+{
+    char path[128];
+    memset(reg, 0, sizeof *reg);
+    if (registry_path(path, sizeof path, (uint32_t)getuid(), session) < 0 || entry_capacity == 0) {
+        errno = EINVAL;
+        return CR_REG_IO;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? CR_REG_EXISTS : CR_REG_IO;
+    size_t size = registry_size_for(entry_capacity, dir_capacity);
+    /* the umask may have narrowed 0600 further; make it exactly 0600 */
+    if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0) {
+        int e = errno;
+        unlink(path);
+        close(fd);
+        errno = e;
+        return CR_REG_IO;
+    }
+    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED) {
+        unlink(path);
+        errno = e;
+        return CR_REG_IO;
+    }
+    struct cr_registry_header *h = map;
+    h->version = CR_REGISTRY_VERSION;
+    h->header_size = CR_HEADER_SIZE;
+    h->entry_size = CR_ENTRY_SIZE;
+    h->entry_capacity = entry_capacity;
+    h->dir_size = CR_DIR_SIZE;
+    h->dir_capacity = dir_capacity;
+    h->owner_uid = (uint32_t)getuid();
+    h->created_unix = (uint64_t)time(NULL);
+    cr_strlcpy(h->session, session, sizeof h->session);
+    /* the magic goes last: a reader never sees a half-made header as valid */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(h->magic, CR_REGISTRY_MAGIC, sizeof h->magic);
+    registry_bind(reg, map, size);
+    return CR_REG_OK;
+}
+
+static enum cr_registry_status fail(char *why, size_t why_len, enum cr_registry_status st,
+                                    const char *msg)
+{
+    if (why && why_len)
+        cr_strlcpy(why, msg, why_len);
+    return st;
+}
+
+enum cr_registry_status registry_validate(const void *map, size_t size, uint32_t uid, char *why,
+                                          size_t why_len)
+{
+    const struct cr_registry_header *h = map;
+    if (size < CR_HEADER_SIZE)
+        return fail(why, why_len, CR_REG_CORRUPT, "truncated: smaller than its header");
+    if (memcmp(h->magic, CR_REGISTRY_MAGIC, sizeof h->magic) != 0)
+        return fail(why, why_len, CR_REG_CORRUPT, "not a chromereaper registry (bad magic)");
+    if (h->version != CR_REGISTRY_VERSION)
+        return fail(why, why_len, CR_REG_VERSION, "registry layout version not supported");
+    if (h->header_size != CR_HEADER_SIZE || h->entry_size != CR_ENTRY_SIZE ||
+        h->dir_size != CR_DIR_SIZE)
+        return fail(why, why_len, CR_REG_CORRUPT, "record sizes do not match the layout");
+    if (h->owner_uid != uid)
+        return fail(why, why_len, CR_REG_FOREIGN, "registry header names another owner");
+    if (h->entry_capacity == 0 || h->entry_capacity > (1u << 24) || h->dir_capacity > (1u << 16))
+        return fail(why, why_len, CR_REG_CORRUPT, "implausible capacity");
+    if (registry_size_for(h->entry_capacity, h->dir_capacity) != size)
+        return fail(why, why_len, CR_REG_CORRUPT, "file size does not match its capacity");
+    if (memchr(h->session, '\0', sizeof h->session) == NULL || !session_id_valid(h->session))
+        return fail(why, why_len, CR_REG_CORRUPT, "session name is not valid");
+    if (h->root_pid < 0)
+        return fail(why, why_len, CR_REG_CORRUPT, "negative root pid");
+    return CR_REG_OK;
+}
+
+enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, const char *session,
+                                      int writable, char *why, size_t why_len)
+{
+    char path[128];
+    memset(reg, 0, sizeof *reg);
+    if (registry_path(path, sizeof path, uid, session) < 0)
+        return fail(why, why_len, CR_REG_MISSING, "invalid session id");
+    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return fail(why, why_len, CR_REG_MISSING, "no registry for this session");
+        if (errno == ELOOP)
+            return fail(why, why_len, CR_REG_FOREIGN, "registry path is a symlink");
+        return fail(why, why_len, CR_REG_IO, "cannot open the registry");
+    }
+    struct stat st;
+    enum cr_registry_status rc = CR_REG_OK;
+    if (fstat(fd, &st) < 0)
+        rc = fail(why, why_len, CR_REG_IO, "cannot stat the registry");
+    else if (!S_ISREG(st.st_mode))
+        rc = fail(why, why_len, CR_REG_FOREIGN, "registry is not a regular file");
+    else if (st.st_uid != uid)
+        rc = fail(why, why_len, CR_REG_FOREIGN, "registry file belongs to another uid");
+    else if ((st.st_mode & 07777) != 0600)
+        rc = fail(why, why_len, CR_REG_FOREIGN, "registry file mode is not 0600");
+    if (rc != CR_REG_OK) {
+        close(fd);
+        return rc;
+    }
+    size_t size = (size_t)st.st_size;
+    if (size < CR_HEADER_SIZE) {
+        close(fd);
+        return fail(why, why_len, CR_REG_CORRUPT, "truncated: smaller than its header");
+    }
+    void *map = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return fail(why, why_len, CR_REG_IO, "cannot map the registry");
+    rc = registry_validate(map, size, uid, why, why_len);
+    if (rc != CR_REG_OK) {
+        munmap(map, size);
+        return rc;
+    }
+    registry_bind(reg, map, size);
+    return CR_REG_OK;
+}
+
+void registry_close(struct cr_registry *reg)
+{
+    if (reg->hdr)
+        munmap(reg->hdr, reg->map_size);
+    memset(reg, 0, sizeof *reg);
+}
+
+int registry_unlink(uint32_t uid, const char *session)
+{
+    char path[128];
+    if (registry_path(path, sizeof path, uid, session) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return unlink(path);
+}
+
+void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time)
+{
+    reg->hdr->root_start_time = start_time;
+    __atomic_store_n(&reg->hdr->root_pid, pid, __ATOMIC_RELEASE);
+}
+
+/* Reserve, fill, publish.  `next`/`overflow` are header counters. */
+static int64_t reserve_slot(uint32_t *next, uint32_t *overflow, uint32_t capacity)
+{
+    uint32_t i = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+    if (i >= capacity) {
+        /* keep the counter from wrapping back into the table */
+        __atomic_store_n(next, capacity, __ATOMIC_RELAXED);
+        __atomic_fetch_add(overflow, 1, __ATOMIC_RELAXED);
+        return -1;
+    }
+    return i;
+}
+
+int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e)
+{
+    struct cr_registry_header *h = reg->hdr;
+    int64_t i = reserve_slot(&h->entry_next, &h->entry_overflow, h->entry_capacity);
+    if (i < 0)
+        return -1;
+    struct cr_entry *slot = &reg->entries[i];
+    __atomic_store_n(&slot->state, CR_SLOT_RESERVED, __ATOMIC_RELAXED);
+    memcpy((char *)slot + sizeof slot->state, (const char *)e + sizeof e->state,
+           sizeof *e - sizeof e->state);
+    __atomic_store_n(&slot->state, CR_SLOT_COMMITTED, __ATOMIC_RELEASE);
+    return i;
+}
+
+int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d)
+{
+    struct cr_registry_header *h = reg->hdr;
+    int64_t i = reserve_slot(&h->dir_next, &h->dir_overflow, h->dir_capacity);
+    if (i < 0)
+        return -1;
+    struct cr_dir *slot = &reg->dirs[i];
+    __atomic_store_n(&slot->state, CR_SLOT_RESERVED, __ATOMIC_RELAXED);
+    memcpy((char *)slot + sizeof slot->state, (const char *)d + sizeof d->state,
+           sizeof *d - sizeof d->state);
+    __atomic_store_n(&slot->state, CR_SLOT_COMMITTED, __ATOMIC_RELEASE);
+    return i;
+}
+
+static uint32_t clamp_count(const uint32_t *next, uint32_t capacity)
+{
+    uint32_t n = __atomic_load_n(next, __ATOMIC_ACQUIRE);
+    return n < capacity ? n : capacity;
+}
+
+uint32_t registry_entry_count(const struct cr_registry *reg)
+{
+    return clamp_count(&reg->hdr->entry_next, reg->hdr->entry_capacity);
+}
+
+uint32_t registry_dir_count(const struct cr_registry *reg)
+{
+    return clamp_count(&reg->hdr->dir_next, reg->hdr->dir_capacity);
+}
+
+uint32_t registry_overflow(const struct cr_registry *reg)
+{
+    return __atomic_load_n(&reg->hdr->entry_overflow, __ATOMIC_RELAXED) +
+           __atomic_load_n(&reg->hdr->dir_overflow, __ATOMIC_RELAXED);
+}
+
+int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_entry *out)
+{
+    if (i >= reg->hdr->entry_capacity)
+        return 0;
+    const struct cr_entry *slot = &reg->entries[i];
+    if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != CR_SLOT_COMMITTED)
+        return 0;
+    memcpy(out, slot, sizeof *out);
+    out->exe[sizeof out->exe - 1] = '\0';
+    out->profile_dir[sizeof out->profile_dir - 1] = '\0';
+    return out->pid > 0 && out->ppid >= 0 && out->seen_by >= 1 && out->seen_by <= CR_SEEN_MAX &&
+           out->role <= CR_ROLE_MAX;
+}
+
+int registry_dir_read(const struct cr_registry *reg, uint32_t i, struct cr_dir *out)
+{
+    if (i >= reg->hdr->dir_capacity)
+        return 0;
+    const struct cr_dir *slot = &reg->dirs[i];
+    if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != CR_SLOT_COMMITTED)
+        return 0;
+    memcpy(out, slot, sizeof *out);
+    out->path[sizeof out->path - 1] = '\0';
+    return out->pid > 0 && out->origin >= 1 && out->origin <= CR_DIR_ORIGIN_MAX &&
+           out->path[0] == '/';
+}
+
+const char *registry_status_name(enum cr_registry_status st)
+{
+    switch (st) {
+    case CR_REG_OK: return "ok";
+    case CR_REG_MISSING: return "missing";
+    case CR_REG_CORRUPT: return "corrupt";
+    case CR_REG_FOREIGN: return "foreign";
+    case CR_REG_VERSION: return "version";
+    case CR_REG_IO: return "io";
+    case CR_REG_EXISTS: return "exists";
+    }
+    return "unknown";
+}

@@ -1,0 +1,190 @@
+/* The session registry: one fixed-size shared-memory object per session,
+ * /dev/shm/chromereaper-<uid>-<session>, written by the shim in every tracked
+ * process and read by the reaper.
+ *
+ * Layout (all fields fixed-width, little-endian host order, no implicit
+ * padding, pinned by tests/unit/test_layout.c):
+ *
+ *   struct cr_registry_header                      (CR_HEADER_SIZE bytes)
+ *   struct cr_entry [header.entry_capacity]        (CR_ENTRY_SIZE each)
+ *   struct cr_dir   [header.dir_capacity]          (CR_DIR_SIZE each)
+ *
+ * Appends are lock-free: a writer reserves a slot with an atomic fetch-add on
+ * the header counter, fills it, then publishes it by storing
+ * CR_SLOT_COMMITTED with release order.  A writer killed between the two
+ * leaves a RESERVED slot that readers skip, never a torn committed one.
+ * Appending is async-signal-safe and never allocates: the shim calls it in
+ * vfork children and right after fork in multithreaded programs.
+ *
+ * Readers treat the mapping as hostile input: registry_open validates the
+ * header against the file, and registry_entry_read / registry_dir_read copy a
+ * slot out and terminate its strings before anyone looks at it. */
+#ifndef CHROMEREAPER_REGISTRY_H
+#define CHROMEREAPER_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CR_REGISTRY_MAGIC "CRREAPR" /* 7 chars + NUL = 8 bytes */
+#define CR_REGISTRY_VERSION 1u
+#define CR_REGISTRY_DIR "/dev/shm"
+#define CR_REGISTRY_PREFIX "chromereaper-"
+
+#define CR_SESSION_MAX 64 /* including the NUL */
+#define CR_EXE_MAX 256
+#define CR_PROFILE_MAX 256
+#define CR_DIR_PATH_MAX 4056
+
+#define CR_ENTRY_CAPACITY_DEFAULT 8192u
+#define CR_DIR_CAPACITY_DEFAULT 256u
+
+#define CR_HEADER_SIZE 256u
+#define CR_ENTRY_SIZE 544u
+#define CR_DIR_SIZE 4096u
+
+enum cr_slot_state {
+    CR_SLOT_EMPTY = 0,
+    CR_SLOT_RESERVED = 1,
+    CR_SLOT_COMMITTED = 2,
+};
+
+/* How a process came to be recorded. */
+enum cr_seen {
+    CR_SEEN_CONSTRUCTOR = 1, /* the shim's constructor ran in the process */
+    CR_SEEN_FORK = 2,        /* parent's fork() wrapper saw the child */
+    CR_SEEN_EXEC = 3,        /* the process called an exec wrapper */
+    CR_SEEN_SPAWN = 4,       /* parent's posix_spawn wrapper saw the child */
+    CR_SEEN_ROOT = 5,        /* the session's root, recorded by its creator */
+    CR_SEEN_EXEC_FAILED = 6, /* exec returned: the process keeps its old image */
+    CR_SEEN_MAX = 6,
+};
+
+/* Entry flags. */
+#define CR_ENTRY_PIDNS 0x1u /* recorded inside a non-initial PID namespace:
+                               pid is namespace-local, never a host PID */
+
+/* Where a directory record comes from. */
+enum cr_dir_origin {
+    CR_DIR_MKDTEMP = 1,       /* a tracked browser process created it */
+    CR_DIR_USER_DATA_DIR = 2, /* named by --user-data-dir= on a tracked command line */
+    CR_DIR_ORIGIN_MAX = 2,
+};
+
+/* Directory flags. */
+#define CR_DIR_ABSENT_AT_LAUNCH 0x1u /* did not exist when the browser was launched */
+
+struct cr_registry_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;
+    uint32_t entry_size;
+    uint32_t entry_capacity;
+    uint32_t dir_size;
+    uint32_t dir_capacity;
+    uint32_t owner_uid;
+    int32_t root_pid;
+    uint64_t root_start_time; /* clock ticks since boot, /proc/<pid>/stat field 22 */
+    uint64_t created_unix;    /* seconds since the epoch */
+    uint32_t entry_next;      /* atomic: next slot to reserve (may exceed capacity) */
+    uint32_t entry_overflow;  /* atomic: appends refused because the table was full */
+    uint32_t dir_next;
+    uint32_t dir_overflow;
+    char session[CR_SESSION_MAX];
+    uint8_t reserved[120];
+};
+
+struct cr_entry {
+    uint32_t state; /* enum cr_slot_state, atomic */
+    int32_t pid;
+    int32_t ppid;
+    uint32_t flags; /* CR_ENTRY_* */
+    uint64_t start_time;
+    uint32_t seen_by; /* enum cr_seen */
+    uint32_t role;    /* enum cr_role */
+    char exe[CR_EXE_MAX];
+    char profile_dir[CR_PROFILE_MAX]; /* --user-data-dir of this process, or "" */
+};
+
+struct cr_dir {
+    uint32_t state; /* enum cr_slot_state, atomic */
+    int32_t pid;    /* the process that recorded it */
+    uint32_t origin;
+    uint32_t flags; /* CR_DIR_* */
+    uint64_t dev;   /* 0/0 when absent at launch: identity taken at reap time */
+    uint64_t ino;
+    uint64_t start_time; /* of the recording process */
+    char path[CR_DIR_PATH_MAX];
+};
+
+_Static_assert(sizeof(struct cr_registry_header) == CR_HEADER_SIZE, "header size is part of the layout");
+_Static_assert(sizeof(struct cr_entry) == CR_ENTRY_SIZE, "entry size is part of the layout");
+_Static_assert(sizeof(struct cr_dir) == CR_DIR_SIZE, "dir size is part of the layout");
+
+enum cr_registry_status {
+    CR_REG_OK = 0,
+    CR_REG_MISSING,  /* no such session */
+    CR_REG_CORRUPT,  /* bad magic, sizes, counters or strings */
+    CR_REG_FOREIGN,  /* another uid's, wrong mode, or not a regular file */
+    CR_REG_VERSION,  /* a layout version this build does not speak */
+    CR_REG_IO,       /* open/mmap/ftruncate failed; errno says why */
+    CR_REG_EXISTS,   /* create: the session already has a registry */
+};
+
+struct cr_registry {
+    struct cr_registry_header *hdr;
+    struct cr_entry *entries;
+    struct cr_dir *dirs;
+    size_t map_size;
+};
+
+/* Session ids: 1..63 characters of [A-Za-z0-9._-], not starting with '.'. */
+int session_id_valid(const char *id);
+/* Writes a fresh random id (16 hex digits) into buf (at least 17 bytes). */
+int session_id_generate(char *buf, size_t len);
+
+/* "/dev/shm/chromereaper-<uid>-<session>" into buf; -1 if it does not fit
+ * or the id is invalid.  Async-signal-safe. */
+int registry_path(char *buf, size_t len, uint32_t uid, const char *session);
+
+size_t registry_size_for(uint32_t entry_capacity, uint32_t dir_capacity);
+
+/* Creates the session's object (O_EXCL, mode 0600) and maps it writable. */
+enum cr_registry_status registry_create(struct cr_registry *reg, const char *session,
+                                        uint32_t entry_capacity, uint32_t dir_capacity);
+
+/* Opens and validates the session of `uid`.  `writable` maps it for appends
+ * (the shim); the reaper maps it read-only except for registry_set_root.
+ * On failure `why` (if not NULL) receives one human-readable line. */
+enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, const char *session,
+                                      int writable, char *why, size_t why_len);
+
+/* Validates a mapping of `size` bytes as a registry owned by `uid`. */
+enum cr_registry_status registry_validate(const void *map, size_t size, uint32_t uid,
+                                          char *why, size_t why_len);
+
+void registry_close(struct cr_registry *reg);
+int registry_unlink(uint32_t uid, const char *session);
+
+/* Records the session's root process. */
+void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time);
+
+/* Appends a copy of *e (its state field is ignored).  Returns the slot index,
+ * or -1 when the table is full (the overflow counter is then incremented).
+ * Async-signal-safe. */
+int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e);
+int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d);
+
+/* Number of slots that may hold entries (reserved ones included). */
+uint32_t registry_entry_count(const struct cr_registry *reg);
+uint32_t registry_dir_count(const struct cr_registry *reg);
+uint32_t registry_overflow(const struct cr_registry *reg);
+
+/* Copies slot i into *out with its strings terminated.  Returns 1 if the slot
+ * is committed and plausible (pid > 0, known enums), 0 otherwise. */
+int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_entry *out);
+int registry_dir_read(const struct cr_registry *reg, uint32_t i, struct cr_dir *out);
+
+const char *registry_status_name(enum cr_registry_status st);
+
+#endif

@@ -1,0 +1,150 @@
+#include "role.h"
+
+#include <string.h>
+
+#include "safestr.h"
+
+#define CMDLINE_COPY_MAX 8192
+#define CMDLINE_ARGS_MAX 512
+
+static int name_in(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(name, *list) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const browser_names[] = {
+    "chromium", "chromium-browser", "chrome", "google-chrome", "google-chrome-stable",
+    "google-chrome-beta", "google-chrome-unstable", "chrome-headless-shell", "headless_shell",
+    NULL,
+};
+static const char *const shell_names[] = {"sh", "bash", "dash", NULL};
+
+static enum cr_role role_of_type(const char *type)
+{
+    if (strcmp(type, "zygote") == 0)
+        return CR_ROLE_ZYGOTE;
+    if (strcmp(type, "renderer") == 0)
+        return CR_ROLE_RENDERER;
+    if (strcmp(type, "gpu-process") == 0)
+        return CR_ROLE_GPU;
+    if (strcmp(type, "crashpad-handler") == 0)
+        return CR_ROLE_CRASHPAD;
+    /* utility, ppapi, broker, nacl-loader...: helpers of the browser */
+    return CR_ROLE_UTILITY;
+}
+
+enum cr_role role_classify_argv(const char *const *argv)
+{
+    if (!argv || !argv[0])
+        return CR_ROLE_UNKNOWN;
+    const char *prog = cr_basename(argv[0]);
+    size_t first_arg = 1;
+    /* "/bin/sh /usr/bin/chromium ...": a launcher script counts as what it runs */
+    if (name_in(prog, shell_names) && argv[1] && argv[1][0] != '-') {
+        prog = cr_basename(argv[1]);
+        first_arg = 2;
+    }
+    if (strncmp(prog, "chromedriver", 12) == 0)
+        return CR_ROLE_DRIVER;
+    if (strcmp(prog, "chrome_crashpad_handler") == 0 || strcmp(prog, "crashpad_handler") == 0)
+        return CR_ROLE_CRASHPAD;
+    int browser_like = name_in(prog, browser_names) || strcmp(prog, "exe") == 0;
+    if (!browser_like)
+        return CR_ROLE_OTHER;
+    for (size_t i = first_arg; argv[i]; i++) {
+        const char *type = cr_env_value(argv[i], "--type");
+        if (type)
+            return role_of_type(type);
+    }
+    return CR_ROLE_BROWSER;
+}
+
+/* Splits a /proc cmdline into argv.  Chrome's children rewrite their
+ * cmdline as one space-joined string, so a single argument is split on
+ * spaces too. */
+static size_t cmdline_to_argv(const char *buf, size_t len, char *copy, const char **argv)
+{
+    if (len >= CMDLINE_COPY_MAX)
+        len = CMDLINE_COPY_MAX - 1;
+    memcpy(copy, buf, len);
+    copy[len] = '\0';
+    size_t argc = 0;
+    size_t nul_args = 0;
+    for (size_t i = 0; i < len; i++)
+        if (copy[i] == '\0')
+            nul_args++;
+    int split_spaces = nul_args <= 1;
+    char *p = copy, *end = copy + len;
+    while (p < end && argc < CMDLINE_ARGS_MAX - 1) {
+        while (p < end && (*p == '\0' || (split_spaces && *p == ' ')))
+            p++;
+        if (p >= end)
+            break;
+        argv[argc++] = p;
+        while (p < end && *p != '\0' && !(split_spaces && *p == ' '))
+            p++;
+        if (p < end)
+            *p++ = '\0';
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+enum cr_role role_classify_cmdline(const char *buf, size_t len)
+{
+    char copy[CMDLINE_COPY_MAX];
+    const char *argv[CMDLINE_ARGS_MAX];
+    if (cmdline_to_argv(buf, len, copy, argv) == 0)
+        return CR_ROLE_UNKNOWN;
+    return role_classify_argv(argv);
+}
+
+enum cr_role role_of_fork_child(enum cr_role parent)
+{
+    return parent == CR_ROLE_ZYGOTE ? CR_ROLE_RENDERER : parent;
+}
+
+int role_is_browser_stack(enum cr_role role)
+{
+    return role >= CR_ROLE_DRIVER && role <= CR_ROLE_CRASHPAD;
+}
+
+const char *role_name(enum cr_role role)
+{
+    static const char *const names[] = {
+        [CR_ROLE_UNKNOWN] = "unknown", [CR_ROLE_OTHER] = "other",
+        [CR_ROLE_DRIVER] = "driver",   [CR_ROLE_BROWSER] = "browser",
+        [CR_ROLE_ZYGOTE] = "zygote",   [CR_ROLE_RENDERER] = "renderer",
+        [CR_ROLE_GPU] = "gpu",         [CR_ROLE_UTILITY] = "utility",
+        [CR_ROLE_CRASHPAD] = "crashpad",
+    };
+    return (unsigned)role <= CR_ROLE_MAX ? names[role] : "invalid";
+}
+
+const char *role_user_data_dir_argv(const char *const *argv)
+{
+    const char *found = NULL;
+    for (size_t i = 1; argv && argv[0] && argv[i]; i++) {
+        const char *v = cr_env_value(argv[i], "--user-data-dir");
+        if (v && *v)
+            found = v; /* Chrome honours the last one */
+    }
+    return found;
+}
+
+const char *role_user_data_dir_cmdline(const char *buf, size_t len)
+{
+    /* Arguments are NUL-separated here; the value points into buf. */
+    const char *found = NULL;
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        size_t n = strnlen(p, (size_t)(end - p));
+        if (n > 16 && p + n < end && strncmp(p, "--user-data-dir=", 16) == 0)
+            found = p + 16;
+        p += n + 1;
+    }
+    return found;
+}

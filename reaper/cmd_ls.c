@@ -1,0 +1,290 @@
+/* chromereaper ls: the sessions of a uid, or what one session's browser
+ * actually spawned (registry records joined with the live process table). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "json.h"
+#include "procfs.h"
+#include "proctable.h"
+#include "role.h"
+#include "safestr.h"
+#include "session.h"
+
+/* One row: a tracked process, or a live descendant the registry missed. */
+struct row {
+    pid_t pid, ppid;
+    uint64_t start_time;
+    enum cr_role role;
+    const char *state; /* live, exited, zombie */
+    const char *source; /* registry or descendant */
+    uint32_t seen_mask;
+    char exe[CR_EXE_MAX];
+    char profile_dir[CR_PROFILE_MAX];
+    int printed;
+};
+
+struct rows {
+    struct row *v;
+    size_t n, cap;
+};
+
+static struct row *rows_add(struct rows *r)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->v = realloc(r->v, r->cap * sizeof *r->v);
+        if (!r->v)
+            abort();
+    }
+    memset(&r->v[r->n], 0, sizeof r->v[0]);
+    return &r->v[r->n++];
+}
+
+static int rows_has(const struct rows *r, pid_t pid, uint64_t start)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].pid == pid && r->v[i].start_time == start)
+            return 1;
+    return 0;
+}
+
+static enum cr_role live_role(pid_t pid)
+{
+    char buf[8192];
+    size_t len;
+    if (proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)
+        return CR_ROLE_UNKNOWN;
+    return role_classify_cmdline(buf, len);
+}
+
+static void collect(const struct session *s, const struct proctable *pt, struct rows *rows)
+{
+    struct tracked *t, *tmp;
+    HASH_ITER(hh, s->procs, t, tmp) {
+        struct row *r = rows_add(rows);
+        r->pid = t->key.pid;
+        r->ppid = t->ppid;
+        r->start_time = t->key.start_time;
+        r->role = t->role;
+        r->seen_mask = t->seen_mask;
+        r->source = "registry";
+        cr_strlcpy(r->exe, t->exe, sizeof r->exe);
+        cr_strlcpy(r->profile_dir, t->profile_dir, sizeof r->profile_dir);
+        struct proc_node *n = proctable_find(pt, t->key.pid);
+        int live = n && n->start_time == t->key.start_time && !(t->flags & CR_ENTRY_PIDNS);
+        r->state = !live ? "exited" : n->state == 'Z' ? "zombie" : "live";
+        if (live) {
+            r->ppid = n->ppid;
+            enum cr_role role = live_role(n->pid);
+            if (role != CR_ROLE_UNKNOWN && (role != CR_ROLE_OTHER || !role_is_browser_stack(r->role)))
+                r->role = role;
+        }
+    }
+    /* live descendants of live tracked processes that the registry lacks */
+    for (size_t i = 0; i < rows->n; i++) {
+        if (strcmp(rows->v[i].state, "live") != 0)
+            continue;
+        struct proc_node *n = proctable_find(pt, rows->v[i].pid);
+        for (size_t c = 0; n && c < n->nchildren; c++) {
+            struct proc_node *k = proctable_find(pt, n->children[c]);
+            if (!k || rows_has(rows, k->pid, k->start_time))
+                continue;
+            struct row *r = rows_add(rows); /* may move rows->v: n stays valid */
+            r->pid = k->pid;
+            r->ppid = k->ppid;
+            r->start_time = k->start_time;
+            r->role = live_role(k->pid);
+            r->state = k->state == 'Z' ? "zombie" : "live";
+            r->source = "descendant";
+            proc_exe_read(k->pid, r->exe, sizeof r->exe);
+        }
+    }
+}
+
+static void seen_list(FILE *out, uint32_t mask, int json)
+{
+    int first = 1;
+    for (int i = 1; i <= CR_SEEN_MAX; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        fprintf(out, json ? "%s\"%s\"" : "%s%s", first ? "" : ",", seen_name(i));
+        first = 0;
+    }
+    if (first && !json)
+        fputs("-", out);
+}
+
+static void print_row(FILE *out, const struct row *r, int indent)
+{
+    fprintf(out, "%*s%-8d %-8d %-9s %-7s %-10s ", indent * 2, "", (int)r->pid, (int)r->ppid,
+            role_name(r->role), r->state, r->source);
+    seen_list(out, r->seen_mask, 0);
+    fprintf(out, " %s%s%s\n", r->exe, r->profile_dir[0] ? "  profile=" : "", r->profile_dir);
+}
+
+/* Parent of a row: another row with its ppid that started no later. */
+static struct row *parent_of(struct rows *rows, const struct row *r)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        struct row *p = &rows->v[i];
+        if (p != r && p->pid == r->ppid && p->start_time <= r->start_time)
+            return p;
+    }
+    return NULL;
+}
+
+static void print_subtree(FILE *out, struct rows *rows, struct row *r, int depth)
+{
+    if (r->printed)
+        return;
+    r->printed = 1;
+    print_row(out, r, depth);
+    for (size_t i = 0; i < rows->n; i++)
+        if (!rows->v[i].printed && parent_of(rows, &rows->v[i]) == r)
+            print_subtree(out, rows, &rows->v[i], depth + 1);
+}
+
+static void print_dirs_text(FILE *out, const struct session *s)
+{
+    struct tracked_dir *d, *tmp;
+    HASH_ITER(hh, s->dirs, d, tmp) {
+        fprintf(out, "dir %-13s %-7s %s\n", d->from_mkdtemp ? "mkdtemp" : "user-data-dir",
+                access(d->path, F_OK) == 0 ? "present" : "gone", d->path);
+    }
+}
+
+static void print_session_json(FILE *out, const struct session *s, const struct rows *rows)
+{
+    fputs("{\"session\":", out);
+    json_string(out, s->id);
+    fprintf(out, ",\"root_pid\":%d,\"root_alive\":%s,\"entries\":%u,\"overflow\":%u,\"processes\":[",
+            (int)s->root_pid, session_root_alive(s) ? "true" : "false", s->entries, s->overflow);
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct row *r = &rows->v[i];
+        fprintf(out, "%s{\"pid\":%d,\"ppid\":%d,\"start_time\":%llu,\"role\":\"%s\",\"state\":\"%s\","
+                     "\"source\":\"%s\",\"seen\":[",
+                i ? "," : "", (int)r->pid, (int)r->ppid, (unsigned long long)r->start_time,
+                role_name(r->role), r->state, r->source);
+        seen_list(out, r->seen_mask, 1);
+        fputs("],\"exe\":", out);
+        json_string(out, r->exe);
+        fputs(",\"profile_dir\":", out);
+        json_string(out, r->profile_dir);
+        fputc('}', out);
+    }
+    fputs("],\"directories\":[", out);
+    int first = 1;
+    struct tracked_dir *d, *tmp;
+    HASH_ITER(hh, s->dirs, d, tmp) {
+        fprintf(out, "%s{\"path\":", first ? "" : ",");
+        json_string(out, d->path);
+        fprintf(out, ",\"origin\":\"%s\",\"present\":%s}", d->from_mkdtemp ? "mkdtemp" : "user-data-dir",
+                access(d->path, F_OK) == 0 ? "true" : "false");
+        first = 0;
+    }
+    fputs("]}\n", out);
+}
+
+static int ls_session(uint32_t uid, const char *id, int tree, int json)
+{
+    struct session s;
+    char why[160];
+    if (session_load(&s, uid, id, why, sizeof why) != CR_REG_OK) {
+        fprintf(stderr, "chromereaper: session %s: %s\n", id, why);
+        return EXIT_REGISTRY;
+    }
+    struct proctable pt;
+    proctable_snapshot(&pt);
+    struct rows rows = {0};
+    collect(&s, &pt, &rows);
+    if (json) {
+        print_session_json(stdout, &s, &rows);
+    } else {
+        printf("session %s: root %d (%s), %u records, overflow %u\n", s.id, (int)s.root_pid,
+               session_root_alive(&s) ? "alive" : "dead", s.entries, s.overflow);
+        printf("%-8s %-8s %-9s %-7s %-10s %s %s\n", "PID", "PPID", "ROLE", "STATE", "SOURCE", "SEEN", "EXE");
+        for (size_t i = 0; i < rows.n; i++) {
+            if (!tree)
+                print_row(stdout, &rows.v[i], 0);
+            else if (!parent_of(&rows, &rows.v[i]))
+                print_subtree(stdout, &rows, &rows.v[i], 0);
+        }
+        for (size_t i = 0; tree && i < rows.n; i++) /* cycles from pid reuse */
+            if (!rows.v[i].printed)
+                print_subtree(stdout, &rows, &rows.v[i], 0);
+        print_dirs_text(stdout, &s);
+    }
+    free(rows.v);
+    proctable_free(&pt);
+    session_free(&s);
+    return EXIT_DONE;
+}
+
+static int ls_sessions(uint32_t uid, int json)
+{
+    char (*ids)[CR_SESSION_MAX];
+    size_t n = session_list(uid, &ids);
+    int rc = EXIT_DONE;
+    if (json)
+        fputs("[", stdout);
+    else
+        printf("%-20s %-8s %-6s %s\n", "SESSION", "ROOT", "STATE", "RECORDS");
+    for (size_t i = 0, shown = 0; i < n; i++) {
+        struct session s;
+        char why[160];
+        if (session_load(&s, uid, ids[i], why, sizeof why) != CR_REG_OK) {
+            fprintf(stderr, "chromereaper: session %s: %s\n", ids[i], why);
+            rc = EXIT_REGISTRY;
+            continue;
+        }
+        const char *state = session_root_alive(&s) ? "alive" : "dead";
+        if (json) {
+            fprintf(stdout, "%s{\"session\":", shown++ ? "," : "");
+            json_string(stdout, s.id);
+            fprintf(stdout, ",\"root_pid\":%d,\"root\":\"%s\",\"entries\":%u}", (int)s.root_pid,
+                    state, s.entries);
+        } else {
+            printf("%-20s %-8d %-6s %u\n", s.id, (int)s.root_pid, state, s.entries);
+        }
+        session_free(&s);
+    }
+    if (json)
+        fputs("]\n", stdout);
+    free(ids);
+    return rc;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"session", required_argument, 0, 's'}, {"tree", no_argument, 0, 't'},
+        {"json", no_argument, 0, 'j'},          {"uid", required_argument, 0, 'u'},
+        {0, 0, 0, 0},
+    };
+    const char *session = NULL;
+    int tree = 0, json = 0, c;
+    uint64_t uid = getuid();
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': session = optarg; break;
+        case 't': tree = 1; break;
+        case 'j': json = 1; break;
+        case 'u':
+            if (cr_parse_u64(optarg, &uid) < 0 || uid > UINT32_MAX) {
+                fprintf(stderr, "chromereaper: --uid takes a numeric uid\n");
+                return EXIT_USAGE;
+            }
+            break;
+        default: usage(); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        usage();
+        return EXIT_USAGE;
+    }
+    return session ? ls_session((uint32_t)uid, session, tree, json) : ls_sessions((uint32_t)uid, json);
+}

@@ -1,0 +1,104 @@
+/* chromereaper reap: one session, the stale ones, or all of the caller's. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "reap.h"
+#include "report.h"
+#include "safestr.h"
+
+/* A session is stale when its root is dead; a registry whose root was never
+ * recorded counts once it is a minute old (its creator died at birth). */
+static int session_stale(const struct session *s)
+{
+    if (s->root_pid > 0)
+        return !session_root_alive(s);
+    return (uint64_t)time(NULL) > s->reg.hdr->created_unix + 60;
+}
+
+int cmd_reap(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"session", required_argument, 0, 's'}, {"stale", no_argument, 0, 'S'},
+        {"all", no_argument, 0, 'a'},           {"grace", required_argument, 0, 'g'},
+        {"dry-run", no_argument, 0, 'n'},       {"json", no_argument, 0, 'j'},
+        {"uid", required_argument, 0, 'u'},     {0, 0, 0, 0},
+    };
+    const char *session = NULL;
+    int stale = 0, all = 0, json = 0;
+    uint64_t uid = getuid();
+    struct reap_options ro = {.grace_sec = 2.0, .spare_root = 1};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': session = optarg; break;
+        case 'S': stale = 1; break;
+        case 'a': all = 1; break;
+        case 'n': ro.dry_run = 1; break;
+        case 'j': json = 1; break;
+        case 'g':
+            if (parse_seconds(optarg, &ro.grace_sec) < 0) {
+                fprintf(stderr, "chromereaper: --grace takes seconds from 0 to 3600\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'u':
+            if (cr_parse_u64(optarg, &uid) < 0 || uid > UINT32_MAX) {
+                fprintf(stderr, "chromereaper: --uid takes a numeric uid\n");
+                return EXIT_USAGE;
+            }
+            break;
+        default: usage(); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc || (!!session + stale + all) != 1) {
+        fprintf(stderr, "chromereaper: reap needs exactly one of --session ID, --stale, --all\n");
+        return EXIT_USAGE;
+    }
+    if (uid != getuid() && geteuid() != 0) {
+        fprintf(stderr, "chromereaper: only root may reap another uid's sessions\n");
+        return EXIT_USAGE;
+    }
+    char (*ids)[CR_SESSION_MAX] = NULL;
+    size_t n;
+    if (session) {
+        ids = malloc(sizeof *ids);
+        if (!ids)
+            abort();
+        cr_strlcpy(ids[0], session, sizeof ids[0]);
+        n = 1;
+    } else {
+        n = session_list((uint32_t)uid, &ids);
+    }
+    int rc = EXIT_DONE;
+    for (size_t i = 0; i < n; i++) {
+        struct session s;
+        char why[160];
+        enum cr_registry_status st = session_load(&s, (uint32_t)uid, ids[i], why, sizeof why);
+        if (st != CR_REG_OK) {
+            fprintf(stderr, "chromereaper: session %s: %s\n", ids[i], why);
+            rc = EXIT_REGISTRY;
+            continue;
+        }
+        if (stale && !session_stale(&s)) {
+            session_free(&s);
+            continue;
+        }
+        struct reap_result r;
+        if (reap_session(&s, &ro, &r) != 0 && rc == EXIT_DONE)
+            rc = EXIT_LEFTOVERS;
+        if (json)
+            report_json(stdout, &r);
+        else
+            report_text(stdout, &r);
+        reap_result_free(&r);
+        session_free(&s);
+    }
+    free(ids);
+    return rc;
+}

@@ -1,0 +1,437 @@
+#include "reap.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "procfs.h"
+#include "proctable.h"
+#include "rmtree.h"
+#include "safestr.h"
+
+#define FREEZE_ROUNDS 20
+#define KILL_WAIT_SEC 5.0
+
+struct plan {
+    struct session *s;
+    struct proctable pt;
+    struct reap_result *r;
+    const struct reap_options *opt;
+    char cookie[CR_SESSION_MAX + 32];
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int pidfd_open_pid(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* Signals through the pidfd, which pins the process we verified; without
+ * pidfds (old kernels) identity is re-checked right before kill(). */
+static int send_signal(struct target *t, int sig)
+{
+    if (t->pidfd >= 0)
+        return (int)syscall(SYS_pidfd_send_signal, t->pidfd, sig, NULL, 0);
+    struct proc_stat st;
+    if (proc_stat_read(t->pid, &st) < 0 || st.start_time != t->start_time) {
+        errno = ESRCH;
+        return -1;
+    }
+    return kill(t->pid, sig);
+}
+
+static int target_dead(const struct target *t)
+{
+    if (t->pidfd >= 0) {
+        struct pollfd p = {.fd = t->pidfd, .events = POLLIN};
+        return poll(&p, 1, 0) > 0;
+    }
+    struct proc_stat st;
+    return proc_stat_read(t->pid, &st) < 0 || st.start_time != t->start_time || st.state == 'Z';
+}
+
+static struct target *find_target(const struct reap_result *r, pid_t pid)
+{
+    for (size_t i = 0; i < r->ntargets; i++)
+        if (r->targets[i].pid == pid)
+            return &r->targets[i];
+    return NULL;
+}
+
+static enum cr_role live_role(pid_t pid)
+{
+    char buf[8192];
+    size_t len;
+    if (proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)
+        return CR_ROLE_UNKNOWN;
+    return role_classify_cmdline(buf, len);
+}
+
+/* Never: pid 1, ourselves or our ancestors, another uid, a zombie (already
+ * dead), or the live root when it is to be spared. */
+static int eligible(const struct plan *p, const struct proc_node *n)
+{
+    if (!n || n->pid <= 1 || n->state == 'Z' || n->uid != p->s->uid)
+        return 0;
+    if (proctable_is_self_or_ancestor(&p->pt, n->pid))
+        return 0;
+    if (p->opt->spare_root && n->pid == p->s->root_pid && n->start_time == p->s->root_start_time)
+        return 0;
+    return 1;
+}
+
+/* Adds n to the plan after pinning it with a pidfd and checking that the
+ * pinned process is still the one we looked at.  Returns 1 if added. */
+static int add_target(struct plan *p, const struct proc_node *n, enum found_by how,
+                      enum cr_role recorded)
+{
+    struct reap_result *r = p->r;
+    if (!eligible(p, n) || find_target(r, n->pid))
+        return 0;
+    int fd = pidfd_open_pid(n->pid);
+    if (fd < 0 && errno != ENOSYS)
+        return 0; /* gone already */
+    struct proc_stat st;
+    if (proc_stat_read(n->pid, &st) < 0 || st.start_time != n->start_time) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    if (r->ntargets == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 32;
+        struct target *t = realloc(r->targets, r->cap * sizeof *t);
+        if (!t)
+            abort();
+        r->targets = t;
+    }
+    struct target *t = &r->targets[r->ntargets++];
+    memset(t, 0, sizeof *t);
+    t->pid = n->pid;
+    t->start_time = n->start_time;
+    t->ppid = n->ppid;
+    t->found_by = how;
+    t->pidfd = fd;
+    enum cr_role live = live_role(n->pid);
+    t->role = live != CR_ROLE_UNKNOWN && live != CR_ROLE_OTHER ? live : recorded;
+    if (t->role == CR_ROLE_UNKNOWN)
+        t->role = live;
+    proc_exe_read(n->pid, t->exe, sizeof t->exe);
+    return 1;
+}
+
+/* Every live descendant of every target: what the shim could not see
+ * (namespaced zygotes, static binaries, cleaned environments). */
+static size_t add_descendants(struct plan *p)
+{
+    size_t added = 0;
+    for (size_t i = 0; i < p->r->ntargets; i++) { /* grows while we iterate */
+        struct proc_node *n = proctable_find(&p->pt, p->r->targets[i].pid);
+        if (!n || n->start_time != p->r->targets[i].start_time)
+            continue;
+        for (size_t c = 0; c < n->nchildren; c++)
+            added += (size_t)add_target(p, proctable_find(&p->pt, n->children[c]),
+                                        FOUND_DESCENDANT, CR_ROLE_UNKNOWN);
+    }
+    return added;
+}
+
+static void build_plan(struct plan *p)
+{
+    struct tracked *t, *tmp;
+    HASH_ITER(hh, p->s->procs, t, tmp) {
+        if (t->flags & CR_ENTRY_PIDNS)
+            continue; /* a namespace-local pid: reached by the descendant walk */
+        struct proc_node *n = proctable_find(&p->pt, t->key.pid);
+        if (!n || n->start_time != t->key.start_time)
+            continue; /* exited, or the pid now belongs to someone else */
+        if (role_is_browser_stack(t->role) || role_is_browser_stack(live_role(n->pid)))
+            add_target(p, n, FOUND_REGISTRY, t->role);
+    }
+    /* The cookie finds browser processes that escaped both channels. */
+    struct proc_node *n, *ntmp;
+    HASH_ITER(hh, p->pt.by_pid, n, ntmp) {
+        if (n->uid != p->s->uid || find_target(p->r, n->pid))
+            continue;
+        if (proc_environ_has(n->pid, p->cookie) == 1 && role_is_browser_stack(live_role(n->pid)))
+            add_target(p, n, FOUND_COOKIE, CR_ROLE_UNKNOWN);
+    }
+    add_descendants(p);
+}
+
+static void refresh_table(struct plan *p)
+{
+    proctable_free(&p->pt);
+    proctable_snapshot(&p->pt);
+}
+
+static void compute_depths(struct plan *p)
+{
+    for (size_t i = 0; i < p->r->ntargets; i++) {
+        struct target *t = &p->r->targets[i];
+        int depth = 0;
+        pid_t parent = t->ppid;
+        struct target *pt;
+        while (depth < 4096 && (pt = find_target(p->r, parent)) != NULL) {
+            depth++;
+            parent = pt->ppid;
+        }
+        t->depth = depth;
+    }
+}
+
+static int deeper_first(const void *a, const void *b)
+{
+    const struct target *x = a, *y = b;
+    return y->depth - x->depth;
+}
+
+static void signal_all(struct reap_result *r, int sig, int only_live)
+{
+    for (size_t i = 0; i < r->ntargets; i++) {
+        struct target *t = &r->targets[i];
+        if (only_live && target_dead(t))
+            continue;
+        if (send_signal(t, sig) == 0) {
+            if (sig == SIGTERM)
+                t->sent_term = 1;
+            if (sig == SIGKILL)
+                t->sent_kill = 1;
+        }
+    }
+}
+
+/* Waits until every target is dead or `sec` passed; returns 1 if all died. */
+static int wait_all_dead(struct reap_result *r, double sec)
+{
+    double deadline = now_ms() + sec * 1e3;
+    for (;;) {
+        int alive = 0;
+        for (size_t i = 0; i < r->ntargets; i++)
+            alive += !target_dead(&r->targets[i]);
+        if (!alive)
+            return 1;
+        double left = deadline - now_ms();
+        if (left <= 0)
+            return 0;
+        struct timespec ts = {0, (long)(left < 10 ? left : 10) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Stop everything first so nothing respawns or forks while we work,
+ * repeating until a rescan finds no new descendant. */
+static void freeze(struct plan *p)
+{
+    signal_all(p->r, SIGSTOP, 1);
+    for (int round = 0; round < FREEZE_ROUNDS; round++) {
+        size_t before = p->r->ntargets;
+        refresh_table(p);
+        if (add_descendants(p) == 0)
+            break;
+        for (size_t i = before; i < p->r->ntargets; i++)
+            send_signal(&p->r->targets[i], SIGSTOP);
+    }
+}
+
+static void kill_processes(struct plan *p)
+{
+    struct reap_result *r = p->r;
+    for (size_t i = 0; i < r->ntargets; i++)
+        if (target_dead(&r->targets[i]))
+            r->targets[i].outcome = OUTCOME_VANISHED;
+    freeze(p);
+    compute_depths(p);
+    qsort(r->targets, r->ntargets, sizeof *r->targets, deeper_first);
+    /* every process gets SIGTERM while all are stopped, leaves first, so
+     * no parent sees a child die and replaces it before its own turn */
+    signal_all(r, SIGTERM, 1);
+    signal_all(r, SIGCONT, 1);
+    if (p->opt->grace_sec > 0)
+        wait_all_dead(r, p->opt->grace_sec);
+    for (size_t i = 0; i < r->ntargets; i++) {
+        struct target *t = &r->targets[i];
+        if (t->outcome == OUTCOME_PLANNED && t->sent_term && target_dead(t))
+            t->outcome = OUTCOME_TERMINATED;
+    }
+    for (int round = 0; round < FREEZE_ROUNDS; round++) {
+        signal_all(r, SIGKILL, 1);
+        refresh_table(p);
+        if (add_descendants(p) == 0)
+            break;
+    }
+    wait_all_dead(r, KILL_WAIT_SEC);
+    for (size_t i = 0; i < r->ntargets; i++) {
+        struct target *t = &r->targets[i];
+        if (t->outcome != OUTCOME_PLANNED)
+            continue;
+        if (!target_dead(t))
+            t->outcome = OUTCOME_SURVIVED;
+        else
+            t->outcome = t->sent_kill ? OUTCOME_KILLED
+                         : t->sent_term ? OUTCOME_TERMINATED : OUTCOME_VANISHED;
+    }
+    compute_depths(p);
+    qsort(r->targets, r->ntargets, sizeof *r->targets, deeper_first);
+}
+
+/* A directory Chrome made for the session may go only if it lies in a
+ * temporary directory: a bot may create a profile it means to keep. */
+static int in_temp_dir(const char *path)
+{
+    if (strstr(path, "/../") || strstr(path, "/./"))
+        return 0;
+    const char *tmpdir = getenv("TMPDIR");
+    const char *roots[] = {"/tmp/", "/dev/shm/", NULL};
+    for (int i = 0; roots[i]; i++)
+        if (strncmp(path, roots[i], strlen(roots[i])) == 0)
+            return 1;
+    if (tmpdir && tmpdir[0] == '/') {
+        size_t n = strlen(tmpdir);
+        while (n > 1 && tmpdir[n - 1] == '/')
+            n--;
+        if (strncmp(path, tmpdir, n) == 0 && path[n] == '/')
+            return 1;
+    }
+    return 0;
+}
+
+static void handle_dir(const struct plan *p, const struct tracked_dir *d, struct dir_result *out,
+                       int blocked)
+{
+    cr_strlcpy(out->path, d->path, sizeof out->path);
+    out->origin = d->from_mkdtemp ? "mkdtemp" : "user-data-dir";
+    int identity = 0;
+    if (d->from_mkdtemp) {
+        identity = d->have_identity;
+    } else if (d->absent_at_launch != 1) {
+        out->action = DIR_KEPT;
+        cr_strlcpy(out->why, "existed before the browser started", sizeof out->why);
+        return;
+    } else if (!in_temp_dir(d->path)) {
+        out->action = DIR_KEPT;
+        cr_strlcpy(out->why, "created during the session outside a temporary directory",
+                   sizeof out->why);
+        return;
+    }
+    if (blocked) {
+        out->action = DIR_KEPT;
+        cr_strlcpy(out->why, "processes of the session survived", sizeof out->why);
+        return;
+    }
+    if (p->opt->dry_run) {
+        uint64_t dev, ino;
+        uid_t owner;
+        if (rmtree_identity(d->path, &dev, &ino, &owner) < 0)
+            out->action = DIR_ABSENT;
+        else if ((identity && (dev != d->dev || ino != d->ino)) || owner != p->s->uid)
+            out->action = DIR_KEPT;
+        else
+            out->action = DIR_PLANNED;
+        return;
+    }
+    switch (rmtree_checked(d->path, identity, d->dev, d->ino, p->s->uid, out->why, sizeof out->why)) {
+    case RMTREE_REMOVED: out->action = DIR_REMOVED; break;
+    case RMTREE_ABSENT: out->action = DIR_ABSENT; break;
+    case RMTREE_MISMATCH: out->action = DIR_KEPT; break;
+    case RMTREE_FAILED: out->action = DIR_FAILED; break;
+    }
+}
+
+int reap_session(struct session *s, const struct reap_options *opt, struct reap_result *out)
+{
+    double start = now_ms();
+    memset(out, 0, sizeof *out);
+    cr_strlcpy(out->session, s->id, sizeof out->session);
+    out->dry_run = opt->dry_run;
+    out->overflow = s->overflow;
+    struct plan p = {.s = s, .r = out, .opt = opt};
+    cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
+    cr_strlcat(p.cookie, s->id, sizeof p.cookie);
+    proctable_snapshot(&p.pt);
+    build_plan(&p);
+    if (!opt->dry_run) {
+        kill_processes(&p);
+    } else {
+        compute_depths(&p);
+        qsort(out->targets, out->ntargets, sizeof *out->targets, deeper_first);
+    }
+    proctable_free(&p.pt);
+
+    int survivors = (int)reap_count(out, OUTCOME_SURVIVED);
+    out->ndirs = (size_t)HASH_COUNT(s->dirs);
+    out->dirs = calloc(out->ndirs ? out->ndirs : 1, sizeof *out->dirs);
+    if (!out->dirs)
+        abort();
+    size_t i = 0;
+    struct tracked_dir *d, *dtmp;
+    HASH_ITER(hh, s->dirs, d, dtmp) {
+        handle_dir(&p, d, &out->dirs[i++], survivors > 0);
+    }
+    out->root_alive = session_root_alive(s);
+    int clean = survivors == 0 && reap_count_dirs(out, DIR_FAILED) == 0;
+    if (!opt->dry_run && clean && !out->root_alive)
+        out->registry_unlinked = registry_unlink(s->uid, s->id) == 0;
+    out->millis = now_ms() - start;
+    return clean ? 0 : 1;
+}
+
+void reap_result_free(struct reap_result *r)
+{
+    for (size_t i = 0; i < r->ntargets; i++)
+        if (r->targets[i].pidfd >= 0)
+            close(r->targets[i].pidfd);
+    free(r->targets);
+    free(r->dirs);
+    memset(r, 0, sizeof *r);
+}
+
+size_t reap_count(const struct reap_result *r, enum target_outcome o)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->ntargets; i++)
+        n += r->targets[i].outcome == o;
+    return n;
+}
+
+size_t reap_count_dirs(const struct reap_result *r, enum dir_action a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->ndirs; i++)
+        n += r->dirs[i].action == a;
+    return n;
+}
+
+const char *outcome_name(enum target_outcome o)
+{
+    static const char *const names[] = {"planned", "terminated", "killed", "vanished", "survived"};
+    return names[o];
+}
+
+const char *found_by_name(enum found_by f)
+{
+    static const char *const names[] = {"registry", "descendant", "cookie"};
+    return names[f];
+}
+
+const char *dir_action_name(enum dir_action a)
+{
+    static const char *const names[] = {"planned", "removed", "absent", "kept", "failed"};
+    return names[a];
+}

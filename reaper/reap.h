@@ -1,0 +1,82 @@
+/* Reaping a session: the kill plan (tracked processes of the browser stack,
+ * their live descendants, and cookie holders), executed through pidfds,
+ * leaves first, with a grace period; then the session's directories. */
+#ifndef CHROMEREAPER_REAP_H
+#define CHROMEREAPER_REAP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "role.h"
+#include "session.h"
+
+enum target_outcome {
+    OUTCOME_PLANNED = 0, /* dry run */
+    OUTCOME_TERMINATED,  /* exited after SIGTERM within the grace */
+    OUTCOME_KILLED,      /* needed SIGKILL */
+    OUTCOME_VANISHED,    /* gone (or was a zombie) before we signalled it */
+    OUTCOME_SURVIVED,    /* still alive after SIGKILL: reported, exit code 1 */
+};
+
+enum found_by { FOUND_REGISTRY = 0, FOUND_DESCENDANT, FOUND_COOKIE };
+
+struct target {
+    pid_t pid;
+    uint64_t start_time;
+    pid_t ppid;
+    enum cr_role role;
+    enum found_by found_by;
+    int depth; /* in the plan's forest: deeper ones are signalled first */
+    int pidfd;
+    int sent_term, sent_kill;
+    enum target_outcome outcome;
+    char exe[256];
+};
+
+enum dir_action {
+    DIR_PLANNED = 0, /* dry run: would be removed */
+    DIR_REMOVED,
+    DIR_ABSENT,      /* already gone */
+    DIR_KEPT,        /* not ours to delete (why says so) */
+    DIR_FAILED,      /* could not be (fully) removed */
+};
+
+struct dir_result {
+    char path[4096];
+    const char *origin; /* "mkdtemp" or "user-data-dir" */
+    enum dir_action action;
+    char why[256];
+};
+
+struct reap_options {
+    double grace_sec;
+    int dry_run;
+    int spare_root; /* never signal the session's root process (the bot) */
+};
+
+struct reap_result {
+    char session[CR_SESSION_MAX];
+    struct target *targets;
+    size_t ntargets, cap;
+    struct dir_result *dirs;
+    size_t ndirs;
+    int root_alive;
+    int registry_unlinked;
+    uint32_t overflow;
+    double millis;
+    int dry_run;
+};
+
+/* Returns 0 if everything planned is gone and removed, 1 otherwise. */
+int reap_session(struct session *s, const struct reap_options *opt, struct reap_result *out);
+void reap_result_free(struct reap_result *r);
+
+/* Counts for the report. */
+size_t reap_count(const struct reap_result *r, enum target_outcome o);
+size_t reap_count_dirs(const struct reap_result *r, enum dir_action a);
+
+const char *outcome_name(enum target_outcome o);
+const char *found_by_name(enum found_by f);
+const char *dir_action_name(enum dir_action a);
+
+#endif

@@ -1,0 +1,90 @@
+#include "report.h"
+
+#include "json.h"
+
+static const char *signal_sent(const struct target *t)
+{
+    if (t->sent_kill)
+        return t->sent_term ? "TERM,KILL" : "KILL";
+    return t->sent_term ? "TERM" : "-";
+}
+
+void report_summary(FILE *out, const struct reap_result *r)
+{
+    size_t term = reap_count(r, OUTCOME_TERMINATED), killed = reap_count(r, OUTCOME_KILLED);
+    if (r->dry_run) {
+        fprintf(out, "chromereaper: session %s (dry run): would signal %zu processes, remove %zu directories\n",
+                r->session, r->ntargets, reap_count_dirs(r, DIR_PLANNED));
+        return;
+    }
+    fprintf(out,
+            "chromereaper: session %s: %zu processes killed (%zu by SIGTERM, %zu by SIGKILL), "
+            "%zu already gone, %zu survived; %zu directories removed, %zu kept, %zu failed; %.0f ms\n",
+            r->session, term + killed, term, killed, reap_count(r, OUTCOME_VANISHED),
+            reap_count(r, OUTCOME_SURVIVED), reap_count_dirs(r, DIR_REMOVED),
+            reap_count_dirs(r, DIR_KEPT), reap_count_dirs(r, DIR_FAILED), r->millis);
+    if (r->overflow)
+        fprintf(out, "chromereaper: the registry overflowed %u times: the descendant walk and cookie scan covered for it\n",
+                r->overflow);
+}
+
+void report_text(FILE *out, const struct reap_result *r)
+{
+    report_summary(out, r);
+    if (r->ntargets)
+        fprintf(out, "  %-8s %-9s %-10s %-10s %-10s %s\n", "PID", "ROLE", "SIGNAL", "OUTCOME",
+                "FOUND-BY", "EXE");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const struct target *t = &r->targets[i];
+        fprintf(out, "  %-8d %-9s %-10s %-10s %-10s %s\n", (int)t->pid, role_name(t->role),
+                signal_sent(t), outcome_name(t->outcome), found_by_name(t->found_by), t->exe);
+    }
+    for (size_t i = 0; i < r->ndirs; i++) {
+        const struct dir_result *d = &r->dirs[i];
+        fprintf(out, "  dir %-8s %s (%s)%s%s\n", dir_action_name(d->action), d->path, d->origin,
+                d->why[0] ? ": " : "", d->why);
+    }
+    if (!r->dry_run)
+        fprintf(out, "  registry %s\n",
+                r->registry_unlinked ? "removed"
+                : r->root_alive      ? "kept: the session's root process is alive"
+                                     : "kept: something survived or could not be removed");
+}
+
+void report_json(FILE *out, const struct reap_result *r)
+{
+    fprintf(out, "{\"session\":");
+    json_string(out, r->session);
+    fprintf(out, ",\"dry_run\":%s,\"millis\":%.1f,\"killed\":%zu,\"terminated\":%zu,"
+                 "\"killed_by_sigkill\":%zu,\"vanished\":%zu,\"survived\":%zu,"
+                 "\"dirs_removed\":%zu,\"dirs_kept\":%zu,\"dirs_failed\":%zu,"
+                 "\"registry_overflow\":%u,\"registry_removed\":%s,\"root_alive\":%s,\"processes\":[",
+            r->dry_run ? "true" : "false", r->millis,
+            reap_count(r, OUTCOME_TERMINATED) + reap_count(r, OUTCOME_KILLED),
+            reap_count(r, OUTCOME_TERMINATED), reap_count(r, OUTCOME_KILLED),
+            reap_count(r, OUTCOME_VANISHED), reap_count(r, OUTCOME_SURVIVED),
+            reap_count_dirs(r, DIR_REMOVED), reap_count_dirs(r, DIR_KEPT),
+            reap_count_dirs(r, DIR_FAILED), r->overflow, r->registry_unlinked ? "true" : "false",
+            r->root_alive ? "true" : "false");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const struct target *t = &r->targets[i];
+        fprintf(out, "%s{\"pid\":%d,\"ppid\":%d,\"start_time\":%llu,\"role\":\"%s\",\"found_by\":\"%s\","
+                     "\"signal\":\"%s\",\"outcome\":\"%s\",\"exe\":",
+                i ? "," : "", (int)t->pid, (int)t->ppid, (unsigned long long)t->start_time,
+                role_name(t->role), found_by_name(t->found_by), signal_sent(t),
+                outcome_name(t->outcome));
+        json_string(out, t->exe);
+        fputc('}', out);
+    }
+    fprintf(out, "],\"directories\":[");
+    for (size_t i = 0; i < r->ndirs; i++) {
+        const struct dir_result *d = &r->dirs[i];
+        fprintf(out, "%s{\"path\":", i ? "," : "");
+        json_string(out, d->path);
+        fprintf(out, ",\"origin\":\"%s\",\"action\":\"%s\",\"why\":", d->origin,
+                dir_action_name(d->action));
+        json_string(out, d->why);
+        fputc('}', out);
+    }
+    fprintf(out, "]}\n");
+}

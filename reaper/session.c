@@ -1,0 +1,163 @@
+#include "session.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "procfs.h"
+#include "safestr.h"
+
+const char *seen_name(int seen)
+{
+    static const char *const names[] = {
+        [CR_SEEN_CONSTRUCTOR] = "constructor", [CR_SEEN_FORK] = "fork",
+        [CR_SEEN_EXEC] = "exec",               [CR_SEEN_SPAWN] = "spawn",
+        [CR_SEEN_ROOT] = "root",               [CR_SEEN_EXEC_FAILED] = "exec-failed",
+    };
+    return seen >= 1 && seen <= CR_SEEN_MAX ? names[seen] : "?";
+}
+
+/* The process's own records (constructor, exec) know its image; a parent's
+ * fork or spawn record is only a guess, whatever order they landed in. */
+static int is_self_record(uint32_t seen)
+{
+    return seen == CR_SEEN_CONSTRUCTOR || seen == CR_SEEN_ROOT || seen == CR_SEEN_EXEC ||
+           seen == CR_SEEN_EXEC_FAILED;
+}
+
+static void merge_entry(struct session *s, const struct cr_entry *e, uint32_t slot)
+{
+    struct tracked_key key = {.pid = e->pid, .start_time = e->start_time};
+    struct tracked *t = NULL;
+    HASH_FIND(hh, s->procs, &key, sizeof key, t);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            abort();
+        t->key = key;
+        t->first_slot = slot;
+        HASH_ADD(hh, s->procs, key, sizeof key, t);
+    }
+    int self = is_self_record(e->seen_by);
+    t->seen_mask |= 1u << e->seen_by;
+    t->flags |= e->flags;
+    if (self || !t->self_recorded) {
+        t->role = (enum cr_role)e->role;
+        t->ppid = e->ppid;
+        if (e->exe[0])
+            cr_strlcpy(t->exe, e->exe, sizeof t->exe);
+        t->self_recorded |= self;
+    }
+    if (e->profile_dir[0])
+        cr_strlcpy(t->profile_dir, e->profile_dir, sizeof t->profile_dir);
+}
+
+static void merge_dir(struct session *s, const struct cr_dir *d)
+{
+    struct tracked_dir *t = NULL;
+    HASH_FIND_STR(s->dirs, d->path, t);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            abort();
+        cr_strlcpy(t->path, d->path, sizeof t->path);
+        t->absent_at_launch = -1;
+        t->creator = d->pid;
+        HASH_ADD_STR(s->dirs, path, t);
+    }
+    t->origins |= 1u << d->origin;
+    if (d->origin == CR_DIR_MKDTEMP) {
+        /* the creator's own record is the identity that counts */
+        t->from_mkdtemp = 1;
+        t->dev = d->dev;
+        t->ino = d->ino;
+        t->have_identity = 1;
+        t->creator = d->pid;
+    } else {
+        if (t->absent_at_launch < 0)
+            t->absent_at_launch = (d->flags & CR_DIR_ABSENT_AT_LAUNCH) != 0;
+        if (!t->have_identity && !(d->flags & CR_DIR_ABSENT_AT_LAUNCH)) {
+            t->dev = d->dev;
+            t->ino = d->ino;
+            t->have_identity = 1;
+        }
+    }
+}
+
+enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, char *why,
+                                     size_t why_len)
+{
+    memset(s, 0, sizeof *s);
+    enum cr_registry_status st = registry_open(&s->reg, uid, id, 0, why, why_len);
+    if (st != CR_REG_OK)
+        return st;
+    cr_strlcpy(s->id, id, sizeof s->id);
+    s->uid = uid;
+    s->root_pid = __atomic_load_n(&s->reg.hdr->root_pid, __ATOMIC_ACQUIRE);
+    s->root_start_time = s->reg.hdr->root_start_time;
+    s->entries = registry_entry_count(&s->reg);
+    s->overflow = registry_overflow(&s->reg);
+    struct cr_entry e;
+    for (uint32_t i = 0; i < s->entries; i++)
+        if (registry_entry_read(&s->reg, i, &e))
+            merge_entry(s, &e, i);
+    struct cr_dir d;
+    uint32_t ndirs = registry_dir_count(&s->reg);
+    for (uint32_t i = 0; i < ndirs; i++)
+        if (registry_dir_read(&s->reg, i, &d))
+            merge_dir(s, &d);
+    return CR_REG_OK;
+}
+
+void session_free(struct session *s)
+{
+    struct tracked *t, *tt;
+    HASH_ITER(hh, s->procs, t, tt) {
+        HASH_DEL(s->procs, t);
+        free(t);
+    }
+    struct tracked_dir *d, *dt;
+    HASH_ITER(hh, s->dirs, d, dt) {
+        HASH_DEL(s->dirs, d);
+        free(d);
+    }
+    registry_close(&s->reg);
+}
+
+int session_root_alive(const struct session *s)
+{
+    struct proc_stat st;
+    if (s->root_pid <= 0)
+        return 0;
+    return proc_stat_read(s->root_pid, &st) == 0 && st.start_time == s->root_start_time &&
+           st.state != 'Z';
+}
+
+size_t session_list(uint32_t uid, char (**ids)[CR_SESSION_MAX])
+{
+    char prefix[64] = CR_REGISTRY_PREFIX;
+    char num[24];
+    cr_utoa(uid, num, sizeof num);
+    cr_strlcat(prefix, num, sizeof prefix);
+    cr_strlcat(prefix, "-", sizeof prefix);
+    size_t plen = strlen(prefix), n = 0, cap = 0;
+    *ids = NULL;
+    DIR *d = opendir(CR_REGISTRY_DIR);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, plen) != 0 || !session_id_valid(de->d_name + plen))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            void *p = realloc(*ids, cap * sizeof **ids);
+            if (!p)
+                abort();
+            *ids = p;
+        }
+        cr_strlcpy((*ids)[n++], de->d_name + plen, CR_SESSION_MAX);
+    }
+    closedir(d);
+    return n;
+}

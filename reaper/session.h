@@ -1,0 +1,66 @@
+/* A session as the reaper sees it: the registry's entries merged per
+ * process (pid + start time), and its directory records merged per path. */
+#ifndef CHROMEREAPER_SESSION_H
+#define CHROMEREAPER_SESSION_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <uthash.h>
+
+#include "registry.h"
+#include "role.h"
+
+struct tracked_key {
+    pid_t pid;
+    uint64_t start_time;
+};
+
+struct tracked {
+    struct tracked_key key;
+    pid_t ppid;
+    enum cr_role role;
+    uint32_t seen_mask; /* 1 << enum cr_seen */
+    uint32_t flags;     /* CR_ENTRY_* */
+    uint32_t first_slot;
+    int self_recorded;  /* the role came from the process itself, not a parent */
+    char exe[CR_EXE_MAX];
+    char profile_dir[CR_PROFILE_MAX];
+    UT_hash_handle hh;
+};
+
+struct tracked_dir {
+    char path[CR_DIR_PATH_MAX];
+    uint32_t origins; /* 1 << enum cr_dir_origin */
+    int absent_at_launch; /* from the earliest --user-data-dir record */
+    uint64_t dev, ino;    /* from a mkdtemp record, else from a user-data-dir record */
+    int have_identity;
+    int from_mkdtemp;
+    pid_t creator;
+    UT_hash_handle hh;
+};
+
+struct session {
+    char id[CR_SESSION_MAX];
+    uint32_t uid;
+    struct cr_registry reg;
+    struct tracked *procs;     /* in first-seen order */
+    struct tracked_dir *dirs;  /* in first-seen order */
+    pid_t root_pid;
+    uint64_t root_start_time;
+    uint32_t entries, overflow;
+};
+
+/* Opens and merges the session; on failure `why` says why (exit code 3). */
+enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, char *why,
+                                     size_t why_len);
+void session_free(struct session *s);
+
+/* 1 if the session's root process is alive (same start time). */
+int session_root_alive(const struct session *s);
+
+/* Session ids of `uid` present in /dev/shm; returns the count, *ids malloc'd. */
+size_t session_list(uint32_t uid, char (**ids)[CR_SESSION_MAX]);
+
+const char *seen_name(int seen);
+
+#endif

@@ -1,0 +1,67 @@
+/* Internal interface of the preload library.  The wrappers are thin: call
+ * the real libc function, report what happened through shim_record_*.
+ * Everything reachable from a wrapper is async-signal-safe and never
+ * allocates: wrappers run in vfork children and after fork in threaded
+ * programs. */
+#ifndef CHROMEREAPER_SHIM_H
+#define CHROMEREAPER_SHIM_H
+
+#include <spawn.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "role.h"
+
+/* Real libc functions, resolved once in the constructor. */
+struct shim_real {
+    pid_t (*fork)(void);
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                       const posix_spawnattr_t *, char *const[], char *const[]);
+    int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[], char *const[]);
+    char *(*mkdtemp)(char *);
+};
+extern struct shim_real shim_real;
+
+/* 1 once the constructor found a usable registry. */
+int shim_active(void);
+/* The role of the image this process runs (its fork children inherit it). */
+enum cr_role shim_role(void);
+
+/* A process this one started (fork/posix_spawn) or this process about to
+ * exec (`pid` = 0): `argv` NULL means "same image as ours". */
+void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv);
+
+/* A directory a browser-stack process created (mkdtemp) or named
+ * (--user-data-dir); `absent` says it did not exist at launch. */
+void shim_record_dir(const char *path, unsigned origin);
+
+/* Environment for a child: `envp` plus our LD_PRELOAD entry and session
+ * cookie where they are missing.  The caller supplies storage; returns
+ * envp itself when nothing is missing, NULL when the storage is too small
+ * (the caller then passes envp through untouched). */
+struct shim_envbuf {
+    char **slots;
+    size_t nslots;
+    size_t map_len; /* slots came from mmap when non-zero */
+    char preload[4096];
+};
+#define SHIM_ENV_STACK_SLOTS 512
+/* Points buf at `stack_slots`, or at a mapping when envp is larger. */
+void shim_envbuf_init(struct shim_envbuf *buf, char **stack_slots, size_t nstack,
+                      char *const envp[]);
+void shim_envbuf_release(struct shim_envbuf *buf);
+size_t shim_env_count(char *const envp[]);
+char *const *shim_env_with_session(char *const envp[], struct shim_envbuf *buf);
+
+/* Built by the constructor, read-only afterwards. */
+extern char shim_preload_entry[];  /* "LD_PRELOAD=/abs/path/libchromereaper.so" */
+extern char shim_session_entry[];  /* "CHROMEREAPER_SESSION=<id>" */
+
+/* Log to stderr with write(2) if CHROMEREAPER_LOG allows `level`
+ * (0 error, 1 warn, 2 info, 3 debug). */
+void shim_log(int level, const char *a, const char *b);
+
+#endif

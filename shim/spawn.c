@@ -1,0 +1,53 @@
+/* posix_spawn(p): crashpad's double fork ends in posix_spawn(NULL, ...),
+ * so a NULL pid pointer is replaced by our own to learn the child. */
+#include <errno.h>
+#include <spawn.h>
+
+#include "registry.h"
+#include "shim.h"
+
+extern char **environ;
+
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[], char *const[]);
+
+static int spawn_tracked(spawn_fn real, pid_t *pid, const char *file,
+                         const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
+                         char *const argv[], char *const envp[])
+{
+    if (!shim_active())
+        return real(pid, file, actions, attr, argv, envp);
+    pid_t child = 0;
+    struct shim_envbuf buf;
+    char *stack_slots[SHIM_ENV_STACK_SLOTS];
+    shim_envbuf_init(&buf, stack_slots, SHIM_ENV_STACK_SLOTS, envp);
+    char *const *env = shim_env_with_session(envp, &buf);
+    int rc = real(&child, file, actions, attr, argv, env ? env : envp);
+    int saved = errno;
+    shim_envbuf_release(&buf);
+    if (rc == 0) {
+        if (pid)
+            *pid = child;
+        shim_record_process(child, CR_SEEN_SPAWN, file, (const char *const *)argv);
+    }
+    errno = saved;
+    return rc;
+}
+
+__attribute__((visibility("default"))) int posix_spawn(pid_t *pid, const char *path,
+                                                       const posix_spawn_file_actions_t *actions,
+                                                       const posix_spawnattr_t *attr,
+                                                       char *const argv[], char *const envp[])
+{
+    return spawn_tracked(shim_real.posix_spawn, pid, path, actions, attr, argv,
+                         envp ? envp : environ);
+}
+
+__attribute__((visibility("default"))) int posix_spawnp(pid_t *pid, const char *file,
+                                                        const posix_spawn_file_actions_t *actions,
+                                                        const posix_spawnattr_t *attr,
+                                                        char *const argv[], char *const envp[])
+{
+    return spawn_tracked(shim_real.posix_spawnp, pid, file, actions, attr, argv,
+                         envp ? envp : environ);
+}

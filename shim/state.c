@@ -1,0 +1,212 @@
+/* The shim's process-wide state and its constructor: find or create the
+ * session, map its registry, register this image, and resolve the real libc
+ * functions before any wrapper can run. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "procfs.h"
+#include "registry.h"
+#include "safestr.h"
+#include "shim.h"
+
+struct shim_real shim_real;
+
+static struct cr_registry registry;
+static int active;
+static enum cr_role own_role = CR_ROLE_UNKNOWN;
+static int log_level = 1;
+
+/* Built once here, read-only afterwards, so vfork children may use them. */
+char shim_preload_entry[PATH_MAX + 16]; /* "LD_PRELOAD=/abs/libchromereaper.so" */
+char shim_session_entry[CR_SESSION_MAX + 32]; /* "CHROMEREAPER_SESSION=<id>" */
+
+int shim_active(void) { return active; }
+enum cr_role shim_role(void) { return own_role; }
+
+void shim_log(int level, const char *a, const char *b)
+{
+    if (level > log_level)
+        return;
+    char line[1024] = "chromereaper: ";
+    cr_strlcat(line, a, sizeof line);
+    if (b)
+        cr_strlcat(line, b, sizeof line);
+    cr_strlcat(line, "\n", sizeof line);
+    ssize_t rc = write(2, line, strnlen(line, sizeof line));
+    (void)rc;
+}
+
+static int parse_log_level(const char *s)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; s && i < 4; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return 1;
+}
+
+/* `pid` 0 is this process, which may be a vfork child: getpid() then
+ * names the child, which is what we want. */
+void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv)
+{
+    if (!active)
+        return;
+    int saved = errno;
+    struct cr_entry e;
+    memset(&e, 0, sizeof e);
+    struct proc_stat st;
+    e.pid = pid > 0 ? pid : getpid();
+    if (proc_stat_read(pid > 0 ? pid : 0, &st) == 0) {
+        e.ppid = st.ppid;
+        e.start_time = st.start_time;
+    } else {
+        e.ppid = pid > 0 ? getpid() : getppid();
+    }
+    /* inside a new PID namespace our pid is namespace-local */
+    if (getpid() == 1 || getppid() == 0)
+        e.flags |= CR_ENTRY_PIDNS;
+    e.seen_by = (uint32_t)seen_by;
+    enum cr_role role;
+    const char *udd = NULL;
+    if (argv) {
+        role = role_classify_argv(argv);
+        udd = role_user_data_dir_argv(argv);
+    } else {
+        role = seen_by == CR_SEEN_FORK ? role_of_fork_child(own_role) : own_role;
+    }
+    e.role = role;
+    cr_strlcpy(e.exe, exe ? exe : "", sizeof e.exe);
+    if (udd)
+        cr_strlcpy(e.profile_dir, udd, sizeof e.profile_dir);
+    registry_append(&registry, &e);
+    if (udd && role_is_browser_stack(role))
+        shim_record_dir(udd, CR_DIR_USER_DATA_DIR);
+    errno = saved;
+}
+
+void shim_record_dir(const char *path, unsigned origin)
+{
+    if (!active || !path || path[0] != '/')
+        return;
+    int saved = errno;
+    struct cr_dir d;
+    memset(&d, 0, sizeof d);
+    struct stat sb;
+    struct proc_stat st;
+    d.pid = getpid();
+    d.origin = origin;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        d.dev = (uint64_t)sb.st_dev;
+        d.ino = (uint64_t)sb.st_ino;
+    } else {
+        d.flags |= CR_DIR_ABSENT_AT_LAUNCH;
+    }
+    if (proc_stat_read(0, &st) == 0)
+        d.start_time = st.start_time;
+    /* a path too long for the table is not recorded: never delete a guess */
+    if (cr_strlcpy(d.path, path, sizeof d.path) < sizeof d.path)
+        registry_append_dir(&registry, &d);
+    errno = saved;
+}
+
+static void *resolve(const char *name)
+{
+    void *f = dlsym(RTLD_NEXT, name);
+    if (!f)
+        shim_log(0, "cannot resolve libc function ", name);
+    return f;
+}
+
+static int find_own_path(void)
+{
+    Dl_info info;
+    char path[PATH_MAX];
+    if (!dladdr((void *)&shim_record_process, &info) || !info.dli_fname)
+        return -1;
+    if (!realpath(info.dli_fname, path))
+        return -1;
+    cr_strlcpy(shim_preload_entry, "LD_PRELOAD=", sizeof shim_preload_entry);
+    return cr_strlcat(shim_preload_entry, path, sizeof shim_preload_entry) < sizeof shim_preload_entry ? 0 : -1;
+}
+
+/* Warn once per process tree: children inherit the marker and stay quiet. */
+static void disable(const char *why, const char *detail)
+{
+    active = 0;
+    if (!getenv("CHROMEREAPER_WARNED")) {
+        shim_log(1, why, detail);
+        setenv("CHROMEREAPER_WARNED", "1", 1);
+    }
+}
+
+static int open_or_create_session(int *created)
+{
+    const char *session = getenv("CHROMEREAPER_SESSION");
+    char fresh[CR_SESSION_MAX];
+    char why[128] = "";
+    *created = 0;
+    if (session && *session) {
+        enum cr_registry_status st =
+            registry_open(&registry, (uint32_t)getuid(), session, 1, why, sizeof why);
+        if (st != CR_REG_OK) {
+            disable("registry unusable, not tracking: ", why);
+            return -1;
+        }
+    } else {
+        /* the root of a new session: no reaper started us */
+        if (session_id_generate(fresh, sizeof fresh) < 0 ||
+            registry_create(&registry, fresh, CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT) !=
+                CR_REG_OK) {
+            disable("cannot create a registry in " CR_REGISTRY_DIR ", not tracking: ", strerror(errno));
+            return -1;
+        }
+        setenv("CHROMEREAPER_SESSION", fresh, 1);
+        session = fresh;
+        *created = 1;
+    }
+    cr_strlcpy(shim_session_entry, "CHROMEREAPER_SESSION=", sizeof shim_session_entry);
+    cr_strlcat(shim_session_entry, session, sizeof shim_session_entry);
+    return 0;
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+    int saved = errno;
+    log_level = parse_log_level(getenv("CHROMEREAPER_LOG"));
+    shim_real.fork = resolve("fork");
+    shim_real.execve = resolve("execve");
+    shim_real.execvpe = resolve("execvpe");
+    shim_real.posix_spawn = resolve("posix_spawn");
+    shim_real.posix_spawnp = resolve("posix_spawnp");
+    shim_real.mkdtemp = resolve("mkdtemp");
+    int created;
+    if (!shim_real.fork || !shim_real.execve || !shim_real.execvpe || !shim_real.posix_spawn ||
+        !shim_real.posix_spawnp || !shim_real.mkdtemp) {
+        disable("libc functions missing, not tracking", NULL);
+    } else if (find_own_path() < 0) {
+        disable("cannot find the library's own path, not tracking", NULL);
+    } else if (open_or_create_session(&created) == 0) {
+        char cmdline[8192];
+        size_t len = 0;
+        if (proc_file_read(0, "cmdline", cmdline, sizeof cmdline, &len) == 0)
+            own_role = role_classify_cmdline(cmdline, len);
+        active = 1;
+        char exe[CR_EXE_MAX];
+        proc_exe_read(0, exe, sizeof exe);
+        shim_record_process(0, created ? CR_SEEN_ROOT : CR_SEEN_CONSTRUCTOR, exe, NULL);
+        if (created) {
+            struct proc_stat st;
+            if (proc_stat_read(0, &st) == 0)
+                registry_set_root(&registry, getpid(), st.start_time);
+        }
+        const char *udd = role_user_data_dir_cmdline(cmdline, len);
+        if (udd && role_is_browser_stack(own_role))
+            shim_record_dir(udd, CR_DIR_USER_DATA_DIR);
+    }
+    errno = saved;
+}
