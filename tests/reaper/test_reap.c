@@ -1,0 +1,234 @@
+/* The reaper against the fixture browser: every shape Chrome leaves behind
+ * (forked helpers, an exec'd child, a setsid daemon started through
+ * posix_spawn(NULL, ...), a mkdtemp directory, SIGTERM ignored) is gone
+ * after a reap, and an unrelated "chromium" is not touched. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "support.h"
+
+#define MAX_PIDS 16
+
+static char session[64];
+static char outdir[256];
+static pid_t browser = -1, bystander = -1;
+static pid_t pids[MAX_PIDS];
+static int npids;
+static char tmpdir_made[512];
+
+static void setup(void)
+{
+    struct cr_registry reg;
+    ts_session_create(session, sizeof session, &reg);
+    registry_close(&reg);
+    ts_tmpdir(outdir, sizeof outdir, "reap");
+    char *by[] = {(char *)ts_build("fixtures/fake_chromium"), "bystander", NULL};
+    bystander = ts_spawn(by, NULL, NULL);
+}
+
+static void teardown(void)
+{
+    ts_kill_session(session);
+    for (int i = 0; i < npids; i++)
+        kill(pids[i], SIGKILL);
+    if (browser > 0) {
+        kill(browser, SIGKILL);
+        ts_waitpid(browser, 10);
+    }
+    if (bystander > 0) {
+        kill(bystander, SIGKILL);
+        ts_waitpid(bystander, 10);
+    }
+    if (tmpdir_made[0])
+        ts_rm_rf(tmpdir_made);
+    ts_rm_rf(outdir);
+}
+
+/* Starts the fixture browser in the session and waits until it is ready. */
+static void start_browser(const char *mode)
+{
+    char *argv[] = {(char *)ts_build("fixtures/fake_chromium"), (char *)mode, outdir, NULL};
+    browser = ts_spawn(argv, session, NULL);
+    char ready[300];
+    snprintf(ready, sizeof ready, "%s/ready", outdir);
+    cr_assert_eq(ts_wait_file(ready, 30), 0, "the fixture browser never got ready");
+    char pidfile[300], dirfile[300];
+    snprintf(pidfile, sizeof pidfile, "%s/pids", outdir);
+    snprintf(dirfile, sizeof dirfile, "%s/dir", outdir);
+    npids = ts_read_pids(pidfile, pids, MAX_PIDS);
+    char *dir = ts_slurp(dirfile);
+    cr_assert_not_null(dir);
+    snprintf(tmpdir_made, sizeof tmpdir_made, "%s", dir);
+    free(dir);
+    /* browser, two helpers, renderer, daemon */
+    cr_assert_eq(npids, 5, "fixture reported %d pids", npids);
+}
+
+static char *reaper(const char *cmd, const char *extra, int *rc)
+{
+    char *argv[8] = {(char *)ts_build("chromereaper"), (char *)cmd, "--session", session};
+    int n = 4;
+    if (extra)
+        argv[n++] = (char *)extra;
+    argv[n++] = "--json";
+    argv[n] = NULL;
+    char *out = NULL;
+    *rc = ts_run(argv, &out);
+    return out;
+}
+
+TestSuite(reaper, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(reaper, reap_kills_every_shape_and_removes_the_temp_dir)
+{
+    start_browser("browser");
+    for (int i = 0; i < npids; i++)
+        cr_assert(ts_alive(pids[i]), "pid %d not alive before the reap", pids[i]);
+    struct stat st;
+    cr_assert_eq(stat(tmpdir_made, &st), 0);
+
+    int rc;
+    char *out = reaper("reap", "--grace=0.3", &rc);
+    cr_assert_eq(rc, 0, "reap exited %d: %s", rc, out);
+    cr_assert(strstr(out, "\"survived\":0"), "%s", out);
+    cr_assert(strstr(out, "\"killed_by_sigkill\":5"), "SIGTERM is ignored: all 5 need SIGKILL: %s", out);
+    for (int i = 0; i < npids; i++)
+        cr_assert_not(ts_alive(pids[i]), "pid %d survived the reap", pids[i]);
+    cr_assert_neq(stat(tmpdir_made, &st), 0, "%s was not removed", tmpdir_made);
+    cr_assert(ts_alive(bystander), "the bystander chromium was killed");
+    cr_assert_eq(ts_count_cookie(session), 0);
+    free(out);
+}
+
+Test(reaper, dry_run_plans_but_touches_nothing)
+{
+    start_browser("browser");
+    int rc;
+    char *out = reaper("reap", "--dry-run", &rc);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\"dry_run\":true"), "%s", out);
+    for (int i = 0; i < npids; i++) {
+        char needle[32];
+        snprintf(needle, sizeof needle, "\"pid\":%d,", pids[i]);
+        cr_assert(strstr(out, needle), "pid %d missing from the plan: %s", pids[i], out);
+        cr_assert(ts_alive(pids[i]), "dry run killed %d", pids[i]);
+    }
+    char needle[600];
+    snprintf(needle, sizeof needle, "\"path\":\"%s\",\"origin\":\"mkdtemp\",\"action\":\"planned\"", tmpdir_made);
+    cr_assert(strstr(out, needle), "%s", out);
+    struct stat st;
+    cr_assert_eq(stat(tmpdir_made, &st), 0, "dry run removed the directory");
+    free(out);
+}
+
+Test(reaper, ls_shows_each_process_with_its_role)
+{
+    start_browser("browser");
+    int rc;
+    char *out = reaper("ls", NULL, &rc);
+    cr_assert_eq(rc, 0, "%s", out);
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"pid\":%d,", pids[0]);
+    char *browser_row = strstr(out, needle);
+    cr_assert(browser_row, "%s", out);
+    cr_assert(strstr(browser_row, "\"role\":\"browser\""), "%s", out);
+    snprintf(needle, sizeof needle, "\"pid\":%d,", pids[4]);
+    char *daemon_row = strstr(out, needle);
+    cr_assert(daemon_row, "the setsid daemon is not listed: %s", out);
+    cr_assert(strstr(daemon_row, "\"role\":\"crashpad\""), "%s", out);
+    free(out);
+}
+
+Test(reaper, reap_of_a_missing_session_exits_3)
+{
+    int rc;
+    char *argv[] = {(char *)ts_build("chromereaper"), "reap", "--session", "crtest-no-such-session", NULL};
+    char *out = NULL;
+    rc = ts_run(argv, &out);
+    cr_assert_eq(rc, 3);
+    free(out);
+}
+
+Test(reaper, usage_errors_exit_2)
+{
+    char *a1[] = {(char *)ts_build("chromereaper"), "reap", NULL};
+    char *a2[] = {(char *)ts_build("chromereaper"), "reap", "--session", "x", "--all", NULL};
+    char *a3[] = {(char *)ts_build("chromereaper"), "frobnicate", NULL};
+    char *a4[] = {(char *)ts_build("chromereaper"), "run", NULL};
+    char *a5[] = {(char *)ts_build("chromereaper"), "reap", "--all", "--grace", "soon", NULL};
+    cr_assert_eq(ts_run(a1, NULL), 2);
+    cr_assert_eq(ts_run(a2, NULL), 2);
+    cr_assert_eq(ts_run(a3, NULL), 2);
+    cr_assert_eq(ts_run(a4, NULL), 2);
+    cr_assert_eq(ts_run(a5, NULL), 2);
+}
+
+/* `run`: CMD leaves its browser behind and exits 7; run reaps everything
+ * (the daemon was adopted by run, the subreaper) and exits 7 too. */
+Test(reaper, run_reaps_what_cmd_left_and_keeps_its_status)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/run.log", outdir);
+    char *argv[] = {(char *)ts_build("chromereaper"), "run", "--session", session, "--grace", "0.3",
+                    "--", (char *)ts_build("fixtures/fake_chromium"), "leave", outdir, NULL};
+    ts_session_remove(session); /* run creates its own registry */
+    pid_t run = ts_spawn(argv, NULL, log);
+    int st = ts_waitpid(run, 60);
+    cr_assert_neq(st, -1, "run did not finish");
+    char *text = ts_slurp(log);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7, "run exited with status %#x: %s", st, text);
+    char pidfile[300];
+    snprintf(pidfile, sizeof pidfile, "%s/pids", outdir);
+    npids = ts_read_pids(pidfile, pids, MAX_PIDS);
+    cr_assert_eq(npids, 5, "%s", text);
+    for (int i = 0; i < npids; i++)
+        cr_assert_not(ts_alive(pids[i]), "pid %d survived run: %s", pids[i], text);
+    char dirfile[300];
+    snprintf(dirfile, sizeof dirfile, "%s/dir", outdir);
+    char *dir = ts_slurp(dirfile);
+    cr_assert_not_null(dir);
+    snprintf(tmpdir_made, sizeof tmpdir_made, "%s", dir);
+    struct stat sb;
+    cr_assert_neq(stat(dir, &sb), 0, "%s was not removed: %s", dir, text);
+    cr_assert(ts_alive(bystander));
+    char shm[128];
+    cr_assert_eq(registry_path(shm, sizeof shm, (uint32_t)getuid(), session), 0);
+    cr_assert_neq(stat(shm, &sb), 0, "the registry outlived the session");
+    free(dir);
+    free(text);
+}
+
+/* A fatal signal to `run` is forwarded to CMD; CMD dies of it, run reports
+ * 128+N after reaping. */
+Test(reaper, run_forwards_sigterm_and_exits_128_plus_n)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/run.log", outdir);
+    char *argv[] = {(char *)ts_build("chromereaper"), "run", "--session", session, "--grace", "5",
+                    "--", "/bin/sleep", "600", NULL};
+    ts_session_remove(session);
+    pid_t run = ts_spawn(argv, NULL, log);
+    char shm[128];
+    cr_assert_eq(registry_path(shm, sizeof shm, (uint32_t)getuid(), session), 0);
+    /* the sleeper is up once its constructor recorded it: wait for the registry */
+    struct cr_registry reg;
+    int opened = 0;
+    for (int i = 0; i < 500 && !opened; i++) {
+        opened = registry_open(&reg, (uint32_t)getuid(), session, 0, NULL, 0) == CR_REG_OK &&
+                 registry_entry_count(&reg) > 0;
+        if (!opened)
+            usleep(10000);
+    }
+    cr_assert(opened, "the command never started under the shim");
+    registry_close(&reg);
+    kill(run, SIGTERM);
+    int st = ts_waitpid(run, 30);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM, "status %#x", st);
+}

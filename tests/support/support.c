@@ -1,0 +1,263 @@
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "procfs.h"
+#include "safestr.h"
+
+static const char *rotate(const char *base, const char *rel)
+{
+    static char bufs[8][4096];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", base, rel);
+    return b;
+}
+
+const char *ts_build(const char *rel) { return rotate(CR_BUILD_DIR, rel); }
+const char *ts_source(const char *rel) { return rotate(CR_SOURCE_DIR, rel); }
+
+void ts_session_create(char *id, size_t len, struct cr_registry *reg)
+{
+    static int counter;
+    snprintf(id, len, "crtest-%d-%d", (int)getpid(), counter++);
+    registry_unlink((uint32_t)getuid(), id); /* a crashed earlier worker's */
+    enum cr_registry_status st = registry_create(reg, id, CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT);
+    cr_assert_eq(st, CR_REG_OK, "registry_create(%s): %s", id, registry_status_name(st));
+}
+
+void ts_session_remove(const char *id)
+{
+    registry_unlink((uint32_t)getuid(), id);
+}
+
+void ts_tmpdir(char *buf, size_t len, const char *tag)
+{
+    snprintf(buf, len, "/tmp/crtest-%s-XXXXXX", tag);
+    cr_assert_not_null(mkdtemp(buf), "mkdtemp: %s", strerror(errno));
+}
+
+void ts_rm_rf(const char *path)
+{
+    if (!path || !path[0] || strcmp(path, "/") == 0)
+        return;
+    char *argv[] = {"rm", "-rf", "--one-file-system", (char *)path, NULL};
+    ts_run(argv, NULL);
+}
+
+pid_t ts_spawn(char *const argv[], const char *session, const char *stdout_path)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        setpgid(0, 0);
+        if (session) {
+            setenv("LD_PRELOAD", ts_build("libchromereaper.so"), 1);
+            setenv("CHROMEREAPER_SESSION", session, 1);
+        }
+        if (stdout_path) {
+            int fd = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+            }
+        }
+        execv(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+int ts_run(char *const argv[], char **out)
+{
+    int pipefd[2];
+    cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    ssize_t n;
+    while ((n = read(pipefd[0], buf + len, cap - len - 1)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n < 0)
+            continue;
+        len += (size_t)n;
+        if (cap - len < 2)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(pipefd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+static double now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap(void)
+{
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+int ts_wait_file(const char *path, double max_sec)
+{
+    double end = now_sec() + max_sec;
+    struct stat st;
+    while (now_sec() < end) {
+        if (stat(path, &st) == 0 && st.st_size > 0)
+            return 0;
+        nap();
+    }
+    return -1;
+}
+
+int ts_alive(pid_t pid)
+{
+    struct proc_stat st;
+    return proc_stat_read(pid, &st) == 0 && st.state != 'Z';
+}
+
+int ts_wait_gone(pid_t pid, double max_sec)
+{
+    double end = now_sec() + max_sec;
+    while (now_sec() < end) {
+        if (!ts_alive(pid))
+            return 0;
+        nap();
+    }
+    return -1;
+}
+
+int ts_waitpid(pid_t pid, double max_sec)
+{
+    double end = now_sec() + max_sec;
+    int st;
+    while (now_sec() < end) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return st;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        nap();
+    }
+    return -1;
+}
+
+int ts_read_pids(const char *path, pid_t *out, int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int n = 0, v;
+    while (n < max && fscanf(f, "%d", &v) == 1)
+        out[n++] = v;
+    fclose(f);
+    return n;
+}
+
+char *ts_slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0, n;
+    char *buf = malloc(cap);
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int for_each_cookie_holder(const char *session, int sig)
+{
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, "CHROMEREAPER_SESSION=%s", session);
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t pid;
+        if (cr_parse_u64(de->d_name, &pid) < 0 || (pid_t)pid == getpid())
+            continue;
+        if (ts_alive((pid_t)pid) && proc_environ_has((pid_t)pid, cookie) == 1) {
+            n++;
+            if (sig)
+                kill((pid_t)pid, sig);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+int ts_count_cookie(const char *session) { return for_each_cookie_holder(session, 0); }
+
+void ts_kill_session(const char *session)
+{
+    for (int round = 0; round < 5 && for_each_cookie_holder(session, SIGKILL) > 0; round++)
+        nap();
+    ts_session_remove(session);
+}
+
+int ts_descendants(pid_t root, pid_t *out, int max)
+{
+    /* repeated passes over /proc until no new child of the set appears */
+    int n = 0, grew = 1;
+    while (grew) {
+        grew = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL && n < max) {
+            uint64_t pid;
+            struct proc_stat st;
+            if (cr_parse_u64(de->d_name, &pid) < 0 || proc_stat_read((pid_t)pid, &st) < 0 || st.state == 'Z')
+                continue;
+            int parent_in = st.ppid == root, known = 0;
+            for (int i = 0; i < n; i++) {
+                parent_in |= out[i] == st.ppid;
+                known |= out[i] == (pid_t)pid;
+            }
+            if (parent_in && !known) {
+                out[n++] = (pid_t)pid;
+                grew = 1;
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    return n;
+}

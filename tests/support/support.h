@@ -1,0 +1,64 @@
+/* Helpers for the process-level suites (shim, reaper, e2e): paths into the
+ * build tree, sessions, starting programs under the shim, waiting for files
+ * and processes.  Waits take an upper bound only so a broken build cannot
+ * hang the suite; no test asserts on how long anything took. */
+#ifndef CHROMEREAPER_TEST_SUPPORT_H
+#define CHROMEREAPER_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "registry.h"
+
+/* CR_BUILD_DIR "/" rel, in one of a few rotating static buffers. */
+const char *ts_build(const char *rel);
+const char *ts_source(const char *rel);
+
+/* A fresh session id "crtest-<pid>-<n>" (buf >= 64 bytes) and its registry. */
+void ts_session_create(char *id, size_t len, struct cr_registry *reg);
+/* Removes the registry if it is still there (a reap normally does). */
+void ts_session_remove(const char *id);
+
+/* A private temp directory for one test (mkdtemp under /tmp), and its
+ * recursive removal. */
+void ts_tmpdir(char *buf, size_t len, const char *tag);
+void ts_rm_rf(const char *path);
+
+/* fork+execv `argv` with the caller's environment plus, when `session` is
+ * non-NULL, LD_PRELOAD=<build>/libchromereaper.so and CHROMEREAPER_SESSION.
+ * `stdout_path` (may be NULL) receives the child's stdout and stderr.  The child gets
+ * its own process group so cleanup can kill what it leaves. */
+pid_t ts_spawn(char *const argv[], const char *session, const char *stdout_path);
+
+/* Runs argv to completion (no shim), stdout and stderr into `out` (malloc'd, may be
+ * NULL); returns the exit code, or 128+N when killed by signal N. */
+int ts_run(char *const argv[], char **out);
+
+/* Waits until `path` exists and is non-empty; 0 on success, -1 on time-out. */
+int ts_wait_file(const char *path, double max_sec);
+/* Waits until pid is gone or a zombie; 0 on success, -1 on time-out. */
+int ts_wait_gone(pid_t pid, double max_sec);
+/* waitpid with an upper bound; returns the wait status or -1. */
+int ts_waitpid(pid_t pid, double max_sec);
+
+/* Alive and not a zombie. */
+int ts_alive(pid_t pid);
+
+/* Reads whitespace-separated pids from a file; returns how many. */
+int ts_read_pids(const char *path, pid_t *out, int max);
+
+/* Whole file into a malloc'd NUL-terminated string, or NULL. */
+char *ts_slurp(const char *path);
+
+/* Live descendants of root (by /proc PPid), root excluded; returns how many. */
+int ts_descendants(pid_t root, pid_t *out, int max);
+
+/* Live processes whose environment holds CHROMEREAPER_SESSION=<id>. */
+int ts_count_cookie(const char *session);
+
+/* SIGKILL every live process that carries the session cookie, and the
+ * listed pids: the last resort of a test's cleanup. */
+void ts_kill_session(const char *session);
+
+#endif
