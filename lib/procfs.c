@@ -75,6 +75,8 @@ int proc_stat_read(pid_t pid, struct proc_stat *out)
         if (*p == ' ') {
             if (field == 4)
                 out->ppid = (pid_t)value;
+            if (field == 22)
+                break;
             field++;
             value = 0;
             continue;
@@ -82,7 +84,7 @@ int proc_stat_read(pid_t pid, struct proc_stat *out)
         if (field >= 4 && *p >= '0' && *p <= '9')
             value = value * 10 + (uint64_t)(*p - '0');
     }
-    if (field < 22) {
+    if (field != 22) {
         errno = EINVAL;
         return -1;
     }
@@ -119,6 +121,10 @@ int proc_uid_read(pid_t pid, uid_t *uid)
 int proc_exe_read(pid_t pid, char *buf, size_t cap)
 {
     char path[64];
+    if (cap == 0) {
+        errno = EINVAL;
+        return -1;
+    }
     buf[0] = '\0';
     if (proc_path(path, sizeof path, pid, "exe") < 0)
         return -1;

@@ -64,13 +64,15 @@ size_t registry_size_for(uint32_t entry_capacity, uint32_t dir_capacity)
            (size_t)dir_capacity * CR_DIR_SIZE;
 }
 
-static void registry_bind(struct cr_registry *reg, void *map, size_t size)
+static void registry_bind(struct cr_registry *reg, void *map, size_t size, uint32_t entry_capacity,
+                          uint32_t dir_capacity)
 {
     reg->hdr = map;
     reg->map_size = size;
+    reg->entry_capacity = entry_capacity;
+    reg->dir_capacity = dir_capacity;
     reg->entries = (struct cr_entry *)((char *)map + CR_HEADER_SIZE);
-    reg->dirs = (struct cr_dir *)((char *)map + CR_HEADER_SIZE +
-                                  (size_t)reg->hdr->entry_capacity * CR_ENTRY_SIZE);
+    reg->dirs = (struct cr_dir *)((char *)map + CR_HEADER_SIZE + (size_t)entry_capacity * CR_ENTRY_SIZE);
 }
 
 enum cr_registry_status registry_create(struct cr_registry *reg, const char *session,
@@ -78,7 +80,8 @@ enum cr_registry_status registry_create(struct cr_registry *reg, const char *ses
 {
     char path[128];
     memset(reg, 0, sizeof *reg);
-    if (registry_path(path, sizeof path, (uint32_t)getuid(), session) < 0 || entry_capacity == 0) {
+    if (registry_path(path, sizeof path, (uint32_t)getuid(), session) < 0 || entry_capacity == 0 ||
+        entry_capacity > CR_ENTRY_CAPACITY_MAX || dir_capacity > CR_DIR_CAPACITY_MAX) {
         errno = EINVAL;
         return CR_REG_IO;
     }
@@ -115,7 +118,7 @@ enum cr_registry_status registry_create(struct cr_registry *reg, const char *ses
     /* the magic goes last: a reader never sees a half-made header as valid */
     __atomic_thread_fence(__ATOMIC_RELEASE);
     memcpy(h->magic, CR_REGISTRY_MAGIC, sizeof h->magic);
-    registry_bind(reg, map, size);
+    registry_bind(reg, map, size, entry_capacity, dir_capacity);
     return CR_REG_OK;
 }
 
@@ -142,7 +145,8 @@ enum cr_registry_status registry_validate(const void *map, size_t size, uint32_t
         return fail(why, why_len, CR_REG_CORRUPT, "record sizes do not match the layout");
     if (h->owner_uid != uid)
         return fail(why, why_len, CR_REG_FOREIGN, "registry header names another owner");
-    if (h->entry_capacity == 0 || h->entry_capacity > (1u << 24) || h->dir_capacity > (1u << 16))
+    if (h->entry_capacity == 0 || h->entry_capacity > CR_ENTRY_CAPACITY_MAX ||
+        h->dir_capacity > CR_DIR_CAPACITY_MAX)
         return fail(why, why_len, CR_REG_CORRUPT, "implausible capacity");
     if (registry_size_for(h->entry_capacity, h->dir_capacity) != size)
         return fail(why, why_len, CR_REG_CORRUPT, "file size does not match its capacity");
@@ -191,12 +195,15 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
     close(fd);
     if (map == MAP_FAILED)
         return fail(why, why_len, CR_REG_IO, "cannot map the registry");
-    rc = registry_validate(map, size, uid, why, why_len);
+    /* validate a private copy: the live header can change under us */
+    struct cr_registry_header snap;
+    memcpy(&snap, map, sizeof snap);
+    rc = registry_validate(&snap, size, uid, why, why_len);
     if (rc != CR_REG_OK) {
         munmap(map, size);
         return rc;
     }
-    registry_bind(reg, map, size);
+    registry_bind(reg, map, size, snap.entry_capacity, snap.dir_capacity);
     return CR_REG_OK;
 }
 
@@ -239,7 +246,7 @@ static int64_t reserve_slot(uint32_t *next, uint32_t *overflow, uint32_t capacit
 int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e)
 {
     struct cr_registry_header *h = reg->hdr;
-    int64_t i = reserve_slot(&h->entry_next, &h->entry_overflow, h->entry_capacity);
+    int64_t i = reserve_slot(&h->entry_next, &h->entry_overflow, reg->entry_capacity);
     if (i < 0)
         return -1;
     struct cr_entry *slot = &reg->entries[i];
@@ -253,7 +260,7 @@ int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e)
 int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d)
 {
     struct cr_registry_header *h = reg->hdr;
-    int64_t i = reserve_slot(&h->dir_next, &h->dir_overflow, h->dir_capacity);
+    int64_t i = reserve_slot(&h->dir_next, &h->dir_overflow, reg->dir_capacity);
     if (i < 0)
         return -1;
     struct cr_dir *slot = &reg->dirs[i];
@@ -272,12 +279,12 @@ static uint32_t clamp_count(const uint32_t *next, uint32_t capacity)
 
 uint32_t registry_entry_count(const struct cr_registry *reg)
 {
-    return clamp_count(&reg->hdr->entry_next, reg->hdr->entry_capacity);
+    return clamp_count(&reg->hdr->entry_next, reg->entry_capacity);
 }
 
 uint32_t registry_dir_count(const struct cr_registry *reg)
 {
-    return clamp_count(&reg->hdr->dir_next, reg->hdr->dir_capacity);
+    return clamp_count(&reg->hdr->dir_next, reg->dir_capacity);
 }
 
 uint32_t registry_overflow(const struct cr_registry *reg)
@@ -288,7 +295,7 @@ uint32_t registry_overflow(const struct cr_registry *reg)
 
 int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_entry *out)
 {
-    if (i >= reg->hdr->entry_capacity)
+    if (i >= reg->entry_capacity)
         return 0;
     const struct cr_entry *slot = &reg->entries[i];
     if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != CR_SLOT_COMMITTED)
@@ -302,7 +309,7 @@ int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_ent
 
 int registry_dir_read(const struct cr_registry *reg, uint32_t i, struct cr_dir *out)
 {
-    if (i >= reg->hdr->dir_capacity)
+    if (i >= reg->dir_capacity)
         return 0;
     const struct cr_dir *slot = &reg->dirs[i];
     if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != CR_SLOT_COMMITTED)

@@ -37,6 +37,8 @@
 #define CR_DIR_PATH_MAX 4056
 
 #define CR_ENTRY_CAPACITY_DEFAULT 8192u
+#define CR_ENTRY_CAPACITY_MAX (1u << 24)
+#define CR_DIR_CAPACITY_MAX (1u << 16)
 #define CR_DIR_CAPACITY_DEFAULT 256u
 
 #define CR_HEADER_SIZE 256u
@@ -131,11 +133,16 @@ enum cr_registry_status {
     CR_REG_EXISTS,   /* create: the session already has a registry */
 };
 
+/* A mapped registry.  The capacities are copied from the header when it is
+ * validated: any process of the uid can rewrite the live header, and
+ * nothing may index the mapping by a value read after validation. */
 struct cr_registry {
     struct cr_registry_header *hdr;
     struct cr_entry *entries;
     struct cr_dir *dirs;
     size_t map_size;
+    uint32_t entry_capacity;
+    uint32_t dir_capacity;
 };
 
 /* Session ids: 1..63 characters of [A-Za-z0-9._-], not starting with '.'. */

@@ -72,11 +72,11 @@ static size_t cmdline_to_argv(const char *buf, size_t len, char *copy, const cha
     memcpy(copy, buf, len);
     copy[len] = '\0';
     size_t argc = 0;
-    size_t nul_args = 0;
-    for (size_t i = 0; i < len; i++)
-        if (copy[i] == '\0')
-            nul_args++;
-    int split_spaces = nul_args <= 1;
+    size_t used = len;
+    while (used > 0 && copy[used - 1] == '\0')
+        used--;
+    /* no NUL inside the used part: one argument, possibly space-joined */
+    int split_spaces = memchr(copy, '\0', used) == NULL;
     char *p = copy, *end = copy + len;
     while (p < end && argc < CMDLINE_ARGS_MAX - 1) {
         while (p < end && (*p == '\0' || (split_spaces && *p == ' ')))
