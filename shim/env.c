@@ -1,38 +1,13 @@
 /* The environment a tracked process hands its children: the caller's own
  * entries plus our LD_PRELOAD entry and session cookie where missing.  A
- * new array is built (on the stack, or an anonymous mapping for very large
- * environments); the caller's environ is never written to, since gcc and
- * gdb save and restore it around vfork+exec. */
+ * new array is built in storage the caller keeps on its stack (never a
+ * mapping: in a vfork child it would stay in the parent after the exec);
+ * the caller's environ is never written to, since gcc and gdb save and
+ * restore it around vfork+exec. */
 #include <string.h>
-#include <sys/mman.h>
 
 #include "safestr.h"
 #include "shim.h"
-
-void shim_envbuf_init(struct shim_envbuf *buf, char **stack_slots, size_t nstack,
-                      char *const envp[])
-{
-    size_t need = shim_env_count(envp) + 3;
-    buf->slots = stack_slots;
-    buf->nslots = nstack;
-    buf->map_len = 0;
-    if (need <= nstack)
-        return;
-    void *m = mmap(NULL, need * sizeof(char *), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m != MAP_FAILED) {
-        buf->slots = m;
-        buf->nslots = need;
-        buf->map_len = need * sizeof(char *);
-    }
-}
-
-void shim_envbuf_release(struct shim_envbuf *buf)
-{
-    if (buf->map_len)
-        munmap(buf->slots, buf->map_len);
-    buf->map_len = 0;
-}
 
 size_t shim_env_count(char *const envp[])
 {
@@ -60,13 +35,17 @@ static int preload_has_us(const char *value)
 char *const *shim_env_with_session(char *const envp[], struct shim_envbuf *buf)
 {
     size_t n = shim_env_count(envp);
-    ssize_t preload_at = -1;
+    ssize_t preload_at = -1, empty_session_at = -1;
     int has_session = 0;
     for (size_t i = 0; i < n; i++) {
         if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
             preload_at = (ssize_t)i;
-        else if (strncmp(envp[i], "CHROMEREAPER_SESSION=", 21) == 0 && envp[i][21])
-            has_session = 1;
+        else if (strncmp(envp[i], "CHROMEREAPER_SESSION=", 21) == 0) {
+            if (envp[i][21])
+                has_session = 1;
+            else if (empty_session_at < 0)
+                empty_session_at = (ssize_t)i;
+        }
     }
     int preload_ok = preload_at >= 0 && preload_has_us(envp[preload_at] + 11);
     if (has_session && preload_ok)
@@ -88,11 +67,16 @@ char *const *shim_env_with_session(char *const envp[], struct shim_envbuf *buf)
             buf->slots[out++] = buf->preload;
             continue;
         }
+        if (!has_session && (ssize_t)i == empty_session_at) {
+            /* getenv() finds the first one: ours must take its place */
+            buf->slots[out++] = shim_session_entry;
+            continue;
+        }
         buf->slots[out++] = envp[i];
     }
     if (preload_at < 0)
         buf->slots[out++] = shim_preload_entry;
-    if (!has_session)
+    if (!has_session && empty_session_at < 0)
         buf->slots[out++] = shim_session_entry;
     buf->slots[out] = NULL;
     return buf->slots;

@@ -20,13 +20,13 @@ static int exec_tracked(exec_fn real, const char *file, char *const argv[], char
         return real(file, argv, envp);
     shim_record_process(0, CR_SEEN_EXEC, file, (const char *const *)argv);
 
-    struct shim_envbuf buf;
-    char *stack_slots[SHIM_ENV_STACK_SLOTS];
-    shim_envbuf_init(&buf, stack_slots, SHIM_ENV_STACK_SLOTS, envp);
+    /* too large an environment is passed through rather than rebuilt */
+    size_t need = shim_env_count(envp) + 3;
+    char *slots[need <= SHIM_ENV_MAX_SLOTS ? need : 1];
+    struct shim_envbuf buf = {.slots = slots, .nslots = sizeof slots / sizeof *slots};
     char *const *env = shim_env_with_session(envp, &buf);
     int rc = real(file, argv, env ? env : envp);
     int saved = errno;
-    shim_envbuf_release(&buf);
     /* still running the old image: say so, so the role is not misread */
     shim_record_process(0, CR_SEEN_EXEC_FAILED, NULL, NULL);
     errno = saved;
@@ -36,23 +36,23 @@ static int exec_tracked(exec_fn real, const char *file, char *const argv[], char
 __attribute__((visibility("default"))) int execve(const char *path, char *const argv[],
                                                   char *const envp[])
 {
-    return exec_tracked(shim_real.execve, path, argv, envp);
+    return exec_tracked(SHIM_REAL(execve), path, argv, envp);
 }
 
 __attribute__((visibility("default"))) int execv(const char *path, char *const argv[])
 {
-    return exec_tracked(shim_real.execve, path, argv, environ);
+    return exec_tracked(SHIM_REAL(execve), path, argv, environ);
 }
 
 __attribute__((visibility("default"))) int execvpe(const char *file, char *const argv[],
                                                    char *const envp[])
 {
-    return exec_tracked(shim_real.execvpe, file, argv, envp);
+    return exec_tracked(SHIM_REAL(execvpe), file, argv, envp);
 }
 
 __attribute__((visibility("default"))) int execvp(const char *file, char *const argv[])
 {
-    return exec_tracked(shim_real.execvpe, file, argv, environ);
+    return exec_tracked(SHIM_REAL(execvpe), file, argv, environ);
 }
 
 /* execl*: count the variadic arguments, then copy them into an argv on
@@ -93,16 +93,16 @@ static void copy_varargs(char **argv, const char *arg0, va_list *ap, size_t n)
 
 __attribute__((visibility("default"))) int execl(const char *path, const char *arg, ...)
 {
-    EXEC_VARARGS(shim_real.execve, path, arg, char *const *envp = environ, (void)0);
+    EXEC_VARARGS(SHIM_REAL(execve), path, arg, char *const *envp = environ, (void)0);
 }
 
 __attribute__((visibility("default"))) int execlp(const char *file, const char *arg, ...)
 {
-    EXEC_VARARGS(shim_real.execvpe, file, arg, char *const *envp = environ, (void)0);
+    EXEC_VARARGS(SHIM_REAL(execvpe), file, arg, char *const *envp = environ, (void)0);
 }
 
 __attribute__((visibility("default"))) int execle(const char *path, const char *arg, ...)
 {
-    EXEC_VARARGS(shim_real.execve, path, arg, char *const *envp,
+    EXEC_VARARGS(SHIM_REAL(execve), path, arg, char *const *envp,
                  envp = va_arg(ap, char *const *));
 }

@@ -10,7 +10,7 @@
 
 __attribute__((visibility("default"))) pid_t fork(void)
 {
-    pid_t pid = shim_real.fork();
+    pid_t pid = SHIM_REAL(fork)();
     if (pid > 0)
         shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
     return pid;

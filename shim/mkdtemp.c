@@ -9,7 +9,7 @@
 
 __attribute__((visibility("default"))) char *mkdtemp(char *template)
 {
-    char *dir = shim_real.mkdtemp(template);
+    char *dir = SHIM_REAL(mkdtemp)(template);
     if (dir && role_is_browser_stack(shim_role()))
         shim_record_dir(dir, CR_DIR_MKDTEMP);
     return dir;

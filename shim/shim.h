@@ -25,6 +25,11 @@ struct shim_real {
 };
 extern struct shim_real shim_real;
 
+/* Wrappers can run before the constructor (another library's constructor,
+ * .preinit_array): resolve on first use then. */
+void shim_resolve_real(void);
+#define SHIM_REAL(f) (shim_real.f ? shim_real.f : (shim_resolve_real(), shim_real.f))
+
 /* 1 once the constructor found a usable registry. */
 int shim_active(void);
 /* The role of the image this process runs (its fork children inherit it). */
@@ -45,14 +50,12 @@ void shim_record_dir(const char *path, unsigned origin);
 struct shim_envbuf {
     char **slots;
     size_t nslots;
-    size_t map_len; /* slots came from mmap when non-zero */
     char preload[4096];
 };
-#define SHIM_ENV_STACK_SLOTS 512
-/* Points buf at `stack_slots`, or at a mapping when envp is larger. */
-void shim_envbuf_init(struct shim_envbuf *buf, char **stack_slots, size_t nstack,
-                      char *const envp[]);
-void shim_envbuf_release(struct shim_envbuf *buf);
+/* Environments larger than this are passed through untouched (the child
+ * then depends on inheriting the variables) rather than rebuilt in a stack
+ * array of that size. */
+#define SHIM_ENV_MAX_SLOTS 65536
 size_t shim_env_count(char *const envp[]);
 char *const *shim_env_with_session(char *const envp[], struct shim_envbuf *buf);
 

@@ -18,13 +18,13 @@ static int spawn_tracked(spawn_fn real, pid_t *pid, const char *file,
     if (!shim_active())
         return real(pid, file, actions, attr, argv, envp);
     pid_t child = 0;
-    struct shim_envbuf buf;
-    char *stack_slots[SHIM_ENV_STACK_SLOTS];
-    shim_envbuf_init(&buf, stack_slots, SHIM_ENV_STACK_SLOTS, envp);
+    /* too large an environment is passed through rather than rebuilt */
+    size_t need = shim_env_count(envp) + 3;
+    char *slots[need <= SHIM_ENV_MAX_SLOTS ? need : 1];
+    struct shim_envbuf buf = {.slots = slots, .nslots = sizeof slots / sizeof *slots};
     char *const *env = shim_env_with_session(envp, &buf);
     int rc = real(&child, file, actions, attr, argv, env ? env : envp);
     int saved = errno;
-    shim_envbuf_release(&buf);
     if (rc == 0) {
         if (pid)
             *pid = child;
@@ -39,7 +39,7 @@ __attribute__((visibility("default"))) int posix_spawn(pid_t *pid, const char *p
                                                        const posix_spawnattr_t *attr,
                                                        char *const argv[], char *const envp[])
 {
-    return spawn_tracked(shim_real.posix_spawn, pid, path, actions, attr, argv,
+    return spawn_tracked(SHIM_REAL(posix_spawn), pid, path, actions, attr, argv,
                          envp ? envp : environ);
 }
 
@@ -48,6 +48,6 @@ __attribute__((visibility("default"))) int posix_spawnp(pid_t *pid, const char *
                                                         const posix_spawnattr_t *attr,
                                                         char *const argv[], char *const envp[])
 {
-    return spawn_tracked(shim_real.posix_spawnp, pid, file, actions, attr, argv,
+    return spawn_tracked(SHIM_REAL(posix_spawnp), pid, file, actions, attr, argv,
                          envp ? envp : environ);
 }

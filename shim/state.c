@@ -174,16 +174,29 @@ static int open_or_create_session(int *created)
     return 0;
 }
 
+void shim_resolve_real(void)
+{
+    int saved = errno;
+    if (!shim_real.fork)
+        shim_real.fork = resolve("fork");
+    if (!shim_real.execve)
+        shim_real.execve = resolve("execve");
+    if (!shim_real.execvpe)
+        shim_real.execvpe = resolve("execvpe");
+    if (!shim_real.posix_spawn)
+        shim_real.posix_spawn = resolve("posix_spawn");
+    if (!shim_real.posix_spawnp)
+        shim_real.posix_spawnp = resolve("posix_spawnp");
+    if (!shim_real.mkdtemp)
+        shim_real.mkdtemp = resolve("mkdtemp");
+    errno = saved;
+}
+
 __attribute__((constructor)) static void shim_init(void)
 {
     int saved = errno;
     log_level = parse_log_level(getenv("CHROMEREAPER_LOG"));
-    shim_real.fork = resolve("fork");
-    shim_real.execve = resolve("execve");
-    shim_real.execvpe = resolve("execvpe");
-    shim_real.posix_spawn = resolve("posix_spawn");
-    shim_real.posix_spawnp = resolve("posix_spawnp");
-    shim_real.mkdtemp = resolve("mkdtemp");
+    shim_resolve_real();
     int created;
     if (!shim_real.fork || !shim_real.execve || !shim_real.execvpe || !shim_real.posix_spawn ||
         !shim_real.posix_spawnp || !shim_real.mkdtemp) {
