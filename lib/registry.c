@@ -230,61 +230,70 @@ void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time)
     __atomic_store_n(&reg->hdr->root_pid, pid, __ATOMIC_RELEASE);
 }
 
-/* Reserve, fill, publish.  `next`/`overflow` are header counters. */
-static int64_t reserve_slot(uint32_t *next, uint32_t *overflow, uint32_t capacity)
+/* Claims a free slot for the append numbered *seq: the first EMPTY one from
+ * seq % capacity on.  `base`/`stride` describe the table. */
+static int64_t claim_slot(char *base, size_t stride, uint32_t capacity, uint64_t *next,
+                          uint32_t *overflow, uint64_t *seq)
 {
-    uint32_t i = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
-    if (i >= capacity) {
-        /* keep the counter from wrapping back into the table */
-        __atomic_store_n(next, capacity, __ATOMIC_RELAXED);
-        __atomic_fetch_add(overflow, 1, __ATOMIC_RELAXED);
-        return -1;
+    *seq = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+    for (uint32_t k = 0; k < capacity; k++) {
+        uint32_t i = (uint32_t)((*seq + k) % capacity);
+        uint32_t *state = (uint32_t *)(base + (size_t)i * stride);
+        uint32_t word = __atomic_load_n(state, __ATOMIC_RELAXED);
+        if (CR_SLOT_STATE(word) == CR_SLOT_EMPTY &&
+            __atomic_compare_exchange_n(state, &word, CR_SLOT_RESERVED, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return i;
     }
-    return i;
+    __atomic_fetch_add(overflow, 1, __ATOMIC_RELAXED);
+    return -1;
+}
+
+/* Fills a claimed slot (everything after the state word), then publishes it. */
+static void publish(void *slot, const void *src, size_t size, uint64_t seq, uint64_t *seq_field)
+{
+    memcpy((char *)slot + sizeof(uint32_t), (const char *)src + sizeof(uint32_t),
+           size - sizeof(uint32_t));
+    *seq_field = seq;
+    __atomic_store_n((uint32_t *)slot, CR_SLOT_WORD(CR_SLOT_COMMITTED, seq), __ATOMIC_RELEASE);
 }
 
 int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e)
 {
     struct cr_registry_header *h = reg->hdr;
-    int64_t i = reserve_slot(&h->entry_next, &h->entry_overflow, reg->entry_capacity);
-    if (i < 0)
-        return -1;
-    struct cr_entry *slot = &reg->entries[i];
-    __atomic_store_n(&slot->state, CR_SLOT_RESERVED, __ATOMIC_RELAXED);
-    memcpy((char *)slot + sizeof slot->state, (const char *)e + sizeof e->state,
-           sizeof *e - sizeof e->state);
-    __atomic_store_n(&slot->state, CR_SLOT_COMMITTED, __ATOMIC_RELEASE);
+    uint64_t seq;
+    int64_t i = claim_slot((char *)reg->entries, CR_ENTRY_SIZE, reg->entry_capacity, &h->entry_next,
+                           &h->entry_overflow, &seq);
+    if (i >= 0)
+        publish(&reg->entries[i], e, sizeof *e, seq, &reg->entries[i].seq);
     return i;
 }
 
 int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d)
 {
     struct cr_registry_header *h = reg->hdr;
-    int64_t i = reserve_slot(&h->dir_next, &h->dir_overflow, reg->dir_capacity);
-    if (i < 0)
-        return -1;
-    struct cr_dir *slot = &reg->dirs[i];
-    __atomic_store_n(&slot->state, CR_SLOT_RESERVED, __ATOMIC_RELAXED);
-    memcpy((char *)slot + sizeof slot->state, (const char *)d + sizeof d->state,
-           sizeof *d - sizeof d->state);
-    __atomic_store_n(&slot->state, CR_SLOT_COMMITTED, __ATOMIC_RELEASE);
+    uint64_t seq;
+    int64_t i = claim_slot((char *)reg->dirs, CR_DIR_SIZE, reg->dir_capacity, &h->dir_next,
+                           &h->dir_overflow, &seq);
+    if (i >= 0)
+        publish(&reg->dirs[i], d, sizeof *d, seq, &reg->dirs[i].seq);
     return i;
 }
 
-static uint32_t clamp_count(const uint32_t *next, uint32_t capacity)
+static uint32_t slots_in_use(const uint64_t *next, uint32_t capacity)
 {
-    uint32_t n = __atomic_load_n(next, __ATOMIC_ACQUIRE);
-    return n < capacity ? n : capacity;
+    uint64_t n = __atomic_load_n(next, __ATOMIC_ACQUIRE);
+    return n < capacity ? (uint32_t)n : capacity;
 }
 
 uint32_t registry_entry_count(const struct cr_registry *reg)
 {
-    return clamp_count(&reg->hdr->entry_next, reg->entry_capacity);
+    return slots_in_use(&reg->hdr->entry_next, reg->entry_capacity);
 }
 
 uint32_t registry_dir_count(const struct cr_registry *reg)
 {
-    return clamp_count(&reg->hdr->dir_next, reg->dir_capacity);
+    return slots_in_use(&reg->hdr->dir_next, reg->dir_capacity);
 }
 
 uint32_t registry_overflow(const struct cr_registry *reg)
@@ -293,14 +302,30 @@ uint32_t registry_overflow(const struct cr_registry *reg)
            __atomic_load_n(&reg->hdr->dir_overflow, __ATOMIC_RELAXED);
 }
 
+/* Seqlock-style copy: the state word before and after the copy must agree
+ * and say committed or reaped, and name the copied entry's sequence. */
+static int copy_slot(const void *slot, void *out, size_t size, const uint64_t *out_seq)
+{
+    const uint32_t *state = slot;
+    uint32_t before = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+    enum cr_slot_state st = CR_SLOT_STATE(before);
+    if (st != CR_SLOT_COMMITTED && st != CR_SLOT_REAPED)
+        return 0;
+    memcpy(out, slot, size);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    uint32_t after = __atomic_load_n(state, __ATOMIC_RELAXED);
+    /* same entry still there (being marked reaped meanwhile changes nothing) */
+    st = CR_SLOT_STATE(after);
+    if ((after >> 2) != (before >> 2) || (st != CR_SLOT_COMMITTED && st != CR_SLOT_REAPED))
+        return 0;
+    *(uint32_t *)out = after;
+    return CR_SLOT_WORD(0, *out_seq) == (before & ~3u);
+}
+
 int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_entry *out)
 {
-    if (i >= reg->entry_capacity)
+    if (i >= reg->entry_capacity || !copy_slot(&reg->entries[i], out, sizeof *out, &out->seq))
         return 0;
-    const struct cr_entry *slot = &reg->entries[i];
-    if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != CR_SLOT_COMMITTED)
-        return 0;
-    memcpy(out, slot, sizeof *out);
     out->exe[sizeof out->exe - 1] = '\0';
     out->profile_dir[sizeof out->profile_dir - 1] = '\0';
     return out->pid > 0 && out->ppid >= 0 && out->seen_by >= 1 && out->seen_by <= CR_SEEN_MAX &&
@@ -309,15 +334,32 @@ int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_ent
 
 int registry_dir_read(const struct cr_registry *reg, uint32_t i, struct cr_dir *out)
 {
-    if (i >= reg->dir_capacity)
+    if (i >= reg->dir_capacity || !copy_slot(&reg->dirs[i], out, sizeof *out, &out->seq))
         return 0;
-    const struct cr_dir *slot = &reg->dirs[i];
-    if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != CR_SLOT_COMMITTED)
-        return 0;
-    memcpy(out, slot, sizeof *out);
     out->path[sizeof out->path - 1] = '\0';
     return out->pid > 0 && out->origin >= 1 && out->origin <= CR_DIR_ORIGIN_MAX &&
            out->path[0] == '/';
+}
+
+static int transition(uint32_t *state, uint64_t seq, enum cr_slot_state from,
+                      enum cr_slot_state to)
+{
+    uint32_t expect = CR_SLOT_WORD(from, seq);
+    uint32_t word = to == CR_SLOT_EMPTY ? CR_SLOT_EMPTY : CR_SLOT_WORD(to, seq);
+    return __atomic_compare_exchange_n(state, &expect, word, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED);
+}
+
+int registry_entry_transition(struct cr_registry *reg, uint32_t i, uint64_t seq,
+                              enum cr_slot_state from, enum cr_slot_state to)
+{
+    return i < reg->entry_capacity && transition(&reg->entries[i].state, seq, from, to);
+}
+
+int registry_dir_transition(struct cr_registry *reg, uint32_t i, uint64_t seq,
+                            enum cr_slot_state from, enum cr_slot_state to)
+{
+    return i < reg->dir_capacity && transition(&reg->dirs[i].state, seq, from, to);
 }
 
 const char *registry_status_name(enum cr_registry_status st)

@@ -9,12 +9,20 @@
  *   struct cr_entry [header.entry_capacity]        (CR_ENTRY_SIZE each)
  *   struct cr_dir   [header.dir_capacity]          (CR_DIR_SIZE each)
  *
- * Appends are lock-free: a writer reserves a slot with an atomic fetch-add on
- * the header counter, fills it, then publishes it by storing
- * CR_SLOT_COMMITTED with release order.  A writer killed between the two
- * leaves a RESERVED slot that readers skip, never a torn committed one.
- * Appending is async-signal-safe and never allocates: the shim calls it in
- * vfork children and right after fork in multithreaded programs.
+ * Appends are lock-free: a writer takes a sequence number with an atomic
+ * fetch-add on the header counter, claims the first EMPTY slot from
+ * seq % capacity on (a compare-and-swap to RESERVED), fills it, then
+ * publishes it by storing COMMITTED with release order.  A writer killed in
+ * between leaves a RESERVED slot that readers skip, never a torn committed
+ * one.  Appending is async-signal-safe and never allocates: the shim calls it
+ * in vfork children and right after fork in multithreaded programs.
+ *
+ * Slots are reclaimed, so a bot that starts Chrome thousands of times fits:
+ * once the reaper has verified the processes of a driver round dead it marks
+ * their slots REAPED (still listed), and frees REAPED slots (EMPTY) when the
+ * table fills.  A slot's state word carries the low bits of its entry's
+ * sequence number, so a reaper never frees a slot that was reused under it,
+ * and a reader detects a slot rewritten while it copied it.
  *
  * Readers treat the mapping as hostile input: registry_open validates the
  * header against the file, and registry_entry_read / registry_dir_read copy a
@@ -27,14 +35,14 @@
 #include <sys/types.h>
 
 #define CR_REGISTRY_MAGIC "CRREAPR" /* 7 chars + NUL = 8 bytes */
-#define CR_REGISTRY_VERSION 1u
+#define CR_REGISTRY_VERSION 2u
 #define CR_REGISTRY_DIR "/dev/shm"
 #define CR_REGISTRY_PREFIX "chromereaper-"
 
 #define CR_SESSION_MAX 64 /* including the NUL */
 #define CR_EXE_MAX 256
-#define CR_PROFILE_MAX 256
-#define CR_DIR_PATH_MAX 4056
+#define CR_PROFILE_MAX 248
+#define CR_DIR_PATH_MAX 4048
 
 #define CR_ENTRY_CAPACITY_DEFAULT 8192u
 #define CR_ENTRY_CAPACITY_MAX (1u << 24)
@@ -45,11 +53,16 @@
 #define CR_ENTRY_SIZE 544u
 #define CR_DIR_SIZE 4096u
 
+/* The low two bits of a slot's state word; the other 30 are the low bits of
+ * the entry's sequence number (CR_SLOT_WORD). */
 enum cr_slot_state {
     CR_SLOT_EMPTY = 0,
     CR_SLOT_RESERVED = 1,
     CR_SLOT_COMMITTED = 2,
+    CR_SLOT_REAPED = 3, /* committed, and its process verified dead and reaped */
 };
+#define CR_SLOT_STATE(word) ((enum cr_slot_state)((word) & 3u))
+#define CR_SLOT_WORD(state, seq) ((uint32_t)(state) | (uint32_t)((seq) << 2))
 
 /* How a process came to be recorded. */
 enum cr_seen {
@@ -88,20 +101,25 @@ struct cr_registry_header {
     int32_t root_pid;
     uint64_t root_start_time; /* clock ticks since boot, /proc/<pid>/stat field 22 */
     uint64_t created_unix;    /* seconds since the epoch */
-    uint32_t entry_next;      /* atomic: next slot to reserve (may exceed capacity) */
+    uint64_t entry_next;      /* atomic: sequence number of the next entry */
+    uint64_t dir_next;        /* atomic: sequence number of the next directory */
     uint32_t entry_overflow;  /* atomic: appends refused because the table was full */
-    uint32_t dir_next;
     uint32_t dir_overflow;
+    uint32_t rounds_reaped;   /* totals kept by the reaper, for `ls` */
+    uint32_t processes_reaped;
+    uint32_t dirs_removed;
+    uint32_t pad;
     char session[CR_SESSION_MAX];
-    uint8_t reserved[120];
+    uint8_t reserved[96];
 };
 
 struct cr_entry {
-    uint32_t state; /* enum cr_slot_state, atomic */
+    uint32_t state; /* slot state word, atomic (CR_SLOT_WORD) */
     int32_t pid;
     int32_t ppid;
     uint32_t flags; /* CR_ENTRY_* */
     uint64_t start_time;
+    uint64_t seq;     /* order of appends: later records win */
     uint32_t seen_by; /* enum cr_seen */
     uint32_t role;    /* enum cr_role */
     char exe[CR_EXE_MAX];
@@ -109,13 +127,14 @@ struct cr_entry {
 };
 
 struct cr_dir {
-    uint32_t state; /* enum cr_slot_state, atomic */
+    uint32_t state; /* slot state word, atomic (CR_SLOT_WORD) */
     int32_t pid;    /* the process that recorded it */
     uint32_t origin;
     uint32_t flags; /* CR_DIR_* */
     uint64_t dev;   /* 0/0 when absent at launch: identity taken at reap time */
     uint64_t ino;
     uint64_t start_time; /* of the recording process */
+    uint64_t seq;
     char path[CR_DIR_PATH_MAX];
 };
 
@@ -176,21 +195,32 @@ int registry_unlink(uint32_t uid, const char *session);
 /* Records the session's root process. */
 void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time);
 
-/* Appends a copy of *e (its state field is ignored).  Returns the slot index,
- * or -1 when the table is full (the overflow counter is then incremented).
- * Async-signal-safe. */
+/* Appends a copy of *e (its state and seq fields are ignored).  Returns the
+ * slot index, or -1 when no slot is free (the overflow counter is then
+ * incremented).  Async-signal-safe. */
 int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e);
 int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d);
 
-/* Number of slots that may hold entries (reserved ones included). */
+/* How many slots a reader has to look at: every slot once the sequence
+ * passed the capacity, else only those used so far. */
 uint32_t registry_entry_count(const struct cr_registry *reg);
 uint32_t registry_dir_count(const struct cr_registry *reg);
 uint32_t registry_overflow(const struct cr_registry *reg);
 
 /* Copies slot i into *out with its strings terminated.  Returns 1 if the slot
- * is committed and plausible (pid > 0, known enums), 0 otherwise. */
+ * holds a committed or reaped entry that is plausible (pid > 0, known enums)
+ * and was not rewritten while it was copied, 0 otherwise.  out->state holds
+ * the state word: CR_SLOT_STATE(out->state) tells committed from reaped. */
 int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_entry *out);
 int registry_dir_read(const struct cr_registry *reg, uint32_t i, struct cr_dir *out);
+
+/* Moves slot i, still holding the entry numbered `seq`, from `from` to `to`
+ * (COMMITTED -> REAPED, or REAPED/COMMITTED -> EMPTY).  Returns 1 if it did,
+ * 0 if the slot holds something else by now. */
+int registry_entry_transition(struct cr_registry *reg, uint32_t i, uint64_t seq,
+                              enum cr_slot_state from, enum cr_slot_state to);
+int registry_dir_transition(struct cr_registry *reg, uint32_t i, uint64_t seq,
+                            enum cr_slot_state from, enum cr_slot_state to);
 
 const char *registry_status_name(enum cr_registry_status st);
 

@@ -193,7 +193,7 @@ static int ls_session(uint32_t uid, const char *id, int tree, int json)
 {
     struct session s;
     char why[160];
-    if (session_load(&s, uid, id, why, sizeof why) != CR_REG_OK) {
+    if (session_load(&s, uid, id, 0, why, sizeof why) != CR_REG_OK) {
         fprintf(stderr, "chromereaper: session %s: %s\n", id, why);
         return EXIT_REGISTRY;
     }
@@ -236,7 +236,7 @@ static int ls_sessions(uint32_t uid, int json)
     for (size_t i = 0, shown = 0; i < n; i++) {
         struct session s;
         char why[160];
-        if (session_load(&s, uid, ids[i], why, sizeof why) != CR_REG_OK) {
+        if (session_load(&s, uid, ids[i], 0, why, sizeof why) != CR_REG_OK) {
             fprintf(stderr, "chromereaper: session %s: %s\n", ids[i], why);
             rc = EXIT_REGISTRY;
             continue;

@@ -79,7 +79,7 @@ int cmd_reap(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         struct session s;
         char why[160];
-        enum cr_registry_status st = session_load(&s, (uint32_t)uid, ids[i], why, sizeof why);
+        enum cr_registry_status st = session_load(&s, (uint32_t)uid, ids[i], 1, why, sizeof why);
         if (st != CR_REG_OK) {
             fprintf(stderr, "chromereaper: session %s: %s\n", ids[i], why);
             rc = EXIT_REGISTRY;

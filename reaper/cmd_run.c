@@ -204,7 +204,7 @@ int cmd_run(int argc, char **argv)
 
     struct session s;
     char why[160];
-    if (session_load(&s, (uint32_t)getuid(), session, why, sizeof why) != CR_REG_OK) {
+    if (session_load(&s, (uint32_t)getuid(), session, 1, why, sizeof why) != CR_REG_OK) {
         log_msg(LOG_ERROR, "session %s: %s: nothing reaped", session, why);
     } else {
         struct reap_result r;

@@ -25,7 +25,7 @@ static int is_self_record(uint32_t seen)
            seen == CR_SEEN_EXEC_FAILED;
 }
 
-static void merge_entry(struct session *s, const struct cr_entry *e, uint32_t slot)
+static struct tracked *merge_entry(struct session *s, const struct cr_entry *e, uint32_t slot)
 {
     struct tracked_key key = {.pid = e->pid, .start_time = e->start_time};
     struct tracked *t = NULL;
@@ -36,11 +36,13 @@ static void merge_entry(struct session *s, const struct cr_entry *e, uint32_t sl
             abort();
         t->key = key;
         t->first_slot = slot;
+        t->reaped = 1;
         HASH_ADD(hh, s->procs, key, sizeof key, t);
     }
     int self = is_self_record(e->seen_by);
     t->seen_mask |= 1u << e->seen_by;
     t->flags |= e->flags;
+    t->reaped &= CR_SLOT_STATE(e->state) == CR_SLOT_REAPED;
     if (self || !t->self_recorded) {
         t->role = (enum cr_role)e->role;
         t->ppid = e->ppid;
@@ -48,11 +50,14 @@ static void merge_entry(struct session *s, const struct cr_entry *e, uint32_t sl
             cr_strlcpy(t->exe, e->exe, sizeof t->exe);
         t->self_recorded |= self;
     }
+    if (e->seen_by == CR_SEEN_FORK || e->seen_by == CR_SEEN_SPAWN)
+        t->creator = e->ppid;
     if (e->profile_dir[0])
         cr_strlcpy(t->profile_dir, e->profile_dir, sizeof t->profile_dir);
+    return t;
 }
 
-static void merge_dir(struct session *s, const struct cr_dir *d)
+static struct tracked_dir *merge_dir(struct session *s, const struct cr_dir *d)
 {
     struct tracked_dir *t = NULL;
     HASH_FIND_STR(s->dirs, d->path, t);
@@ -63,9 +68,12 @@ static void merge_dir(struct session *s, const struct cr_dir *d)
         cr_strlcpy(t->path, d->path, sizeof t->path);
         t->absent_at_launch = -1;
         t->creator = d->pid;
+        t->creator_start = d->start_time;
+        t->reaped = 1;
         HASH_ADD_STR(s->dirs, path, t);
     }
     t->origins |= 1u << d->origin;
+    t->reaped &= CR_SLOT_STATE(d->state) == CR_SLOT_REAPED;
     if (d->origin == CR_DIR_MKDTEMP) {
         /* the creator's own record is the identity that counts */
         t->from_mkdtemp = 1;
@@ -73,6 +81,7 @@ static void merge_dir(struct session *s, const struct cr_dir *d)
         t->ino = d->ino;
         t->have_identity = 1;
         t->creator = d->pid;
+        t->creator_start = d->start_time;
     } else {
         if (t->absent_at_launch < 0)
             t->absent_at_launch = (d->flags & CR_DIR_ABSENT_AT_LAUNCH) != 0;
@@ -82,13 +91,77 @@ static void merge_dir(struct session *s, const struct cr_dir *d)
             t->have_identity = 1;
         }
     }
+    return t;
 }
 
-enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, char *why,
-                                     size_t why_len)
+struct slot_copy {
+    uint32_t slot;
+    union {
+        struct cr_entry e;
+        struct cr_dir d;
+    } u;
+};
+
+static int by_entry_seq(const void *a, const void *b)
+{
+    uint64_t x = ((const struct slot_copy *)a)->u.e.seq, y = ((const struct slot_copy *)b)->u.e.seq;
+    return x < y ? -1 : x > y;
+}
+
+static int by_dir_seq(const void *a, const void *b)
+{
+    uint64_t x = ((const struct slot_copy *)a)->u.d.seq, y = ((const struct slot_copy *)b)->u.d.seq;
+    return x < y ? -1 : x > y;
+}
+
+/* Slots are reused, so slot order is not append order: merge by sequence. */
+static void load_entries(struct session *s)
+{
+    uint32_t n = registry_entry_count(&s->reg), k = 0;
+    struct slot_copy *c = malloc((n ? n : 1) * sizeof *c);
+    s->entry_refs = calloc(n ? n : 1, sizeof *s->entry_refs);
+    if (!c || !s->entry_refs)
+        abort();
+    for (uint32_t i = 0; i < n; i++)
+        if (registry_entry_read(&s->reg, i, &c[k].u.e))
+            c[k++].slot = i;
+    qsort(c, k, sizeof *c, by_entry_seq);
+    for (uint32_t i = 0; i < k; i++) {
+        struct record_ref *r = &s->entry_refs[s->nentry_refs++];
+        r->slot = c[i].slot;
+        r->seq = c[i].u.e.seq;
+        r->reaped = CR_SLOT_STATE(c[i].u.e.state) == CR_SLOT_REAPED;
+        r->proc = merge_entry(s, &c[i].u.e, c[i].slot);
+    }
+    free(c);
+}
+
+static void load_dirs(struct session *s)
+{
+    uint32_t n = registry_dir_count(&s->reg), k = 0;
+    struct slot_copy *c = malloc((n ? n : 1) * sizeof *c);
+    s->dir_refs = calloc(n ? n : 1, sizeof *s->dir_refs);
+    if (!c || !s->dir_refs)
+        abort();
+    for (uint32_t i = 0; i < n; i++)
+        if (registry_dir_read(&s->reg, i, &c[k].u.d))
+            c[k++].slot = i;
+    qsort(c, k, sizeof *c, by_dir_seq);
+    for (uint32_t i = 0; i < k; i++) {
+        struct record_ref *r = &s->dir_refs[s->ndir_refs++];
+        r->slot = c[i].slot;
+        r->seq = c[i].u.d.seq;
+        r->reaped = CR_SLOT_STATE(c[i].u.d.state) == CR_SLOT_REAPED;
+        r->dir = merge_dir(s, &c[i].u.d);
+    }
+    free(c);
+}
+
+enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, int writable,
+                                     char *why, size_t why_len)
 {
     memset(s, 0, sizeof *s);
-    enum cr_registry_status st = registry_open(&s->reg, uid, id, 0, why, why_len);
+    enum cr_registry_status st = registry_open(&s->reg, uid, id, writable, why, why_len);
     if (st != CR_REG_OK)
         return st;
     cr_strlcpy(s->id, id, sizeof s->id);
@@ -97,15 +170,8 @@ enum cr_registry_status session_load(struct session *s, uint32_t uid, const char
     s->root_start_time = s->reg.hdr->root_start_time;
     s->entries = registry_entry_count(&s->reg);
     s->overflow = registry_overflow(&s->reg);
-    struct cr_entry e;
-    for (uint32_t i = 0; i < s->entries; i++)
-        if (registry_entry_read(&s->reg, i, &e))
-            merge_entry(s, &e, i);
-    struct cr_dir d;
-    uint32_t ndirs = registry_dir_count(&s->reg);
-    for (uint32_t i = 0; i < ndirs; i++)
-        if (registry_dir_read(&s->reg, i, &d))
-            merge_dir(s, &d);
+    load_entries(s);
+    load_dirs(s);
     return CR_REG_OK;
 }
 
@@ -121,6 +187,8 @@ void session_free(struct session *s)
         HASH_DEL(s->dirs, d);
         free(d);
     }
+    free(s->entry_refs);
+    free(s->dir_refs);
     registry_close(&s->reg);
 }
 

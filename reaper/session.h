@@ -23,6 +23,8 @@ struct tracked {
     uint32_t flags;     /* CR_ENTRY_* */
     uint32_t first_slot;
     int self_recorded;  /* the role came from the process itself, not a parent */
+    int reaped;         /* every record of it is marked reaped: verified dead */
+    pid_t creator;      /* pid of the process whose fork/spawn record names it, or 0 */
     char exe[CR_EXE_MAX];
     char profile_dir[CR_PROFILE_MAX];
     UT_hash_handle hh;
@@ -36,7 +38,19 @@ struct tracked_dir {
     int have_identity;
     int from_mkdtemp;
     pid_t creator;
+    uint64_t creator_start; /* start time of the creating process */
+    int reaped;
     UT_hash_handle hh;
+};
+
+/* Where each record sits in the registry, so that the reaper can mark the
+ * records of verifiably dead processes reaped and later free them. */
+struct record_ref {
+    uint32_t slot;
+    uint64_t seq;
+    int reaped;
+    struct tracked *proc;    /* for entries */
+    struct tracked_dir *dir; /* for directory records */
 };
 
 struct session {
@@ -48,11 +62,14 @@ struct session {
     pid_t root_pid;
     uint64_t root_start_time;
     uint32_t entries, overflow;
+    struct record_ref *entry_refs, *dir_refs;
+    size_t nentry_refs, ndir_refs;
 };
 
-/* Opens and merges the session; on failure `why` says why (exit code 3). */
-enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, char *why,
-                                     size_t why_len);
+/* Opens and merges the session; on failure `why` says why (exit code 3).
+ * `writable` maps the registry for marking records reaped. */
+enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, int writable,
+                                     char *why, size_t why_len);
 void session_free(struct session *s);
 
 /* 1 if the session's root process is alive (same start time). */

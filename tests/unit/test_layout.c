@@ -23,14 +23,14 @@
 
 Test(layout, constants)
 {
-    cr_expect_eq(CR_REGISTRY_VERSION, 1u);
+    cr_expect_eq(CR_REGISTRY_VERSION, 2u);
     cr_expect_eq(CR_HEADER_SIZE, 256u);
     cr_expect_eq(CR_ENTRY_SIZE, 544u);
     cr_expect_eq(CR_DIR_SIZE, 4096u);
     cr_expect_eq(CR_SESSION_MAX, 64);
     cr_expect_eq(CR_EXE_MAX, 256);
-    cr_expect_eq(CR_PROFILE_MAX, 256);
-    cr_expect_eq(CR_DIR_PATH_MAX, 4056);
+    cr_expect_eq(CR_PROFILE_MAX, 248);
+    cr_expect_eq(CR_DIR_PATH_MAX, 4048);
     cr_expect_str_eq(CR_REGISTRY_DIR, "/dev/shm");
     cr_expect_str_eq(CR_REGISTRY_PREFIX, "chromereaper-");
 }
@@ -50,6 +50,8 @@ Test(layout, stored_enum_values)
     cr_expect_eq(CR_SLOT_EMPTY, 0);
     cr_expect_eq(CR_SLOT_RESERVED, 1);
     cr_expect_eq(CR_SLOT_COMMITTED, 2);
+    cr_expect_eq(CR_SLOT_REAPED, 3);
+    cr_expect_eq(CR_SLOT_WORD(CR_SLOT_COMMITTED, 5), (5u << 2) | 2u);
 
     cr_expect_eq(CR_SEEN_CONSTRUCTOR, 1);
     cr_expect_eq(CR_SEEN_FORK, 2);
@@ -93,12 +95,16 @@ Test(layout, header)
     PIN(H, root_pid, 36, 4);
     PIN(H, root_start_time, 40, 8);
     PIN(H, created_unix, 48, 8);
-    PIN(H, entry_next, 56, 4);
-    PIN(H, entry_overflow, 60, 4);
-    PIN(H, dir_next, 64, 4);
-    PIN(H, dir_overflow, 68, 4);
-    PIN(H, session, 72, 64);
-    PIN(H, reserved, 136, 120);
+    PIN(H, entry_next, 56, 8);
+    PIN(H, dir_next, 64, 8);
+    PIN(H, entry_overflow, 72, 4);
+    PIN(H, dir_overflow, 76, 4);
+    PIN(H, rounds_reaped, 80, 4);
+    PIN(H, processes_reaped, 84, 4);
+    PIN(H, dirs_removed, 88, 4);
+    PIN(H, pad, 92, 4);
+    PIN(H, session, 96, 64);
+    PIN(H, reserved, 160, 96);
 }
 
 Test(layout, entry)
@@ -111,10 +117,11 @@ Test(layout, entry)
     PIN(E, ppid, 8, 4);
     PIN(E, flags, 12, 4);
     PIN(E, start_time, 16, 8);
-    PIN(E, seen_by, 24, 4);
-    PIN(E, role, 28, 4);
-    PIN(E, exe, 32, 256);
-    PIN(E, profile_dir, 288, 256);
+    PIN(E, seq, 24, 8);
+    PIN(E, seen_by, 32, 4);
+    PIN(E, role, 36, 4);
+    PIN(E, exe, 40, 256);
+    PIN(E, profile_dir, 296, 248);
 }
 
 Test(layout, dir)
@@ -129,7 +136,8 @@ Test(layout, dir)
     PIN(D, dev, 16, 8);
     PIN(D, ino, 24, 8);
     PIN(D, start_time, 32, 8);
-    PIN(D, path, 40, 4056);
+    PIN(D, seq, 40, 8);
+    PIN(D, path, 48, 4048);
 }
 
 Test(layout, registry_size_for)
@@ -161,7 +169,7 @@ Test(layout_file, created_object_bytes)
     cr_assert_eq(reg.map_size, registry_size_for(3, 2));
     cr_assert_eq(memcmp(b, "CRREAPR", 8), 0);
     memcpy(&u32, b + 8, 4);
-    cr_expect_eq(u32, 1u, "version");
+    cr_expect_eq(u32, 2u, "version");
     memcpy(&u32, b + 12, 4);
     cr_expect_eq(u32, 256u, "header_size");
     memcpy(&u32, b + 16, 4);
@@ -176,7 +184,7 @@ Test(layout_file, created_object_bytes)
     cr_expect_eq(u32, (uint32_t)getuid(), "owner_uid");
     memcpy(&i32, b + 36, 4);
     cr_expect_eq(i32, 0, "root_pid");
-    cr_expect_str_eq((const char *)b + 72, session);
+    cr_expect_str_eq((const char *)b + 96, session);
 
     cr_expect_eq((const char *)reg.entries - (const char *)b, 256);
     cr_expect_eq((const char *)reg.dirs - (const char *)b, 256 + 3 * 544);
@@ -185,11 +193,12 @@ Test(layout_file, created_object_bytes)
     ut_entry_make(&e, 7, 1);
     cr_assert_eq(registry_append(&reg, &e), 0);
     cr_assert_eq(registry_append(&reg, &e), 1);
-    memcpy(&u32, b + 56, 4);
-    cr_expect_eq(u32, 2u, "entry_next");
-    /* slot 1 starts at 256 + 544: state word, then the pid */
+    uint64_t u64;
+    memcpy(&u64, b + 56, 8);
+    cr_expect_eq(u64, 2u, "entry_next");
+    /* slot 1 starts at 256 + 544: state word (sequence 1, committed), then the pid */
     memcpy(&u32, b + 256 + 544, 4);
-    cr_expect_eq(u32, (uint32_t)CR_SLOT_COMMITTED);
+    cr_expect_eq(u32, CR_SLOT_WORD(CR_SLOT_COMMITTED, 1));
     memcpy(&i32, b + 256 + 544 + 4, 4);
     cr_expect_eq(i32, 7);
 
@@ -199,11 +208,11 @@ Test(layout_file, created_object_bytes)
     d.origin = CR_DIR_MKDTEMP;
     memcpy(d.path, "/tmp/x", 7);
     cr_assert_eq(registry_append_dir(&reg, &d), 0);
-    memcpy(&u32, b + 64, 4);
-    cr_expect_eq(u32, 1u, "dir_next");
+    memcpy(&u64, b + 64, 8);
+    cr_expect_eq(u64, 1u, "dir_next");
     memcpy(&u32, b + 256 + 3 * 544, 4);
-    cr_expect_eq(u32, (uint32_t)CR_SLOT_COMMITTED);
-    cr_expect_str_eq((const char *)b + 256 + 3 * 544 + 40, "/tmp/x");
+    cr_expect_eq(u32, CR_SLOT_WORD(CR_SLOT_COMMITTED, 0));
+    cr_expect_str_eq((const char *)b + 256 + 3 * 544 + 48, "/tmp/x");
 
     registry_close(&reg);
 }

@@ -174,7 +174,7 @@ Test(registry_concurrency, writers_killed_mid_append, .timeout = 120)
         struct cr_entry e;
         if (!registry_entry_read(&reg, i, &e)) {
             uint32_t st = __atomic_load_n(&reg.entries[i].state, __ATOMIC_ACQUIRE);
-            cr_expect(st == CR_SLOT_RESERVED || st == CR_SLOT_EMPTY,
+            cr_expect(CR_SLOT_STATE(st) == CR_SLOT_RESERVED || CR_SLOT_STATE(st) == CR_SLOT_EMPTY,
                       "slot %u: state %u and yet not readable", i, st);
             holes++;
             if (cur_round == 0 || ++holes_since > 1)
