@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "monitor.h"
 #include "procfs.h"
 #include "reap.h"
 #include "registry.h"
@@ -90,25 +91,30 @@ static int reap_zombies(pid_t child, int *status)
     return found;
 }
 
-/* Waits for CMD, forwarding signals; after a fatal one, CMD has `grace`
- * seconds before it is killed.  Returns CMD's wait status. */
-static int supervise(pid_t child, const sigset_t *set, double grace)
+/* How often the supervisor looks for driver rounds that ended. */
+#define TICK_SEC 0.2
+
+/* Waits for CMD, forwarding signals, and reaps each driver round as it
+ * ends; after a fatal signal, CMD has `grace` seconds before it is killed.
+ * Returns CMD's wait status. */
+static int supervise(pid_t child, const sigset_t *set, double grace, struct monitor *mon)
 {
     double deadline = 0;
     int status = 0;
     for (;;) {
-        double wait = 1.0;
+        double wait = TICK_SEC;
         if (deadline > 0) {
-            wait = deadline - monotonic_sec();
-            if (wait <= 0) {
-                log_msg(LOG_WARN, "%s did not exit %.1f s after the signal: sending SIGKILL",
-                        "the command", grace);
+            double left = deadline - monotonic_sec();
+            if (left <= 0) {
+                log_msg(LOG_WARN, "the command did not exit %.1f s after the signal: sending SIGKILL",
+                        grace);
                 kill(child, SIGKILL);
                 deadline = 0;
-                wait = 1.0;
+            } else if (left < wait) {
+                wait = left;
             }
         }
-        struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+        struct timespec ts = {0, (long)(wait * 1e9)};
         siginfo_t info;
         int sig = sigtimedwait(set, &info, &ts);
         if (sig < 0) {
@@ -123,6 +129,7 @@ static int supervise(pid_t child, const sigset_t *set, double grace)
         }
         if (reap_zombies(child, &status))
             return status;
+        monitor_tick(mon);
     }
 }
 
@@ -200,7 +207,11 @@ int cmd_run(int argc, char **argv)
     registry_close(&reg);
     log_msg(LOG_INFO, "session %s: running %s as pid %d", session, argv[optind], (int)child);
 
-    int status = supervise(child, &set, ro.grace_sec);
+    struct monitor mon;
+    if (monitor_init(&mon, session, (uint32_t)getuid(), ro.grace_sec) < 0)
+        log_msg(LOG_ERROR, "session %s: cannot watch the registry", session);
+    int status = supervise(child, &set, ro.grace_sec, &mon);
+    monitor_free(&mon);
 
     struct session s;
     char why[160];

@@ -12,6 +12,7 @@ enum exit_code {
 int cmd_run(int argc, char **argv);
 int cmd_reap(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* Shared option parsing: "--grace SEC" values. */
 int parse_seconds(const char *s, double *out);

@@ -12,6 +12,7 @@ void usage(void)
           "  chromereaper run [--session ID] [--grace SEC] -- CMD [ARG...]\n"
           "  chromereaper reap (--session ID | --stale | --all) [--uid UID] [--grace SEC] [--dry-run] [--json]\n"
           "  chromereaper ls [--session ID] [--uid UID] [--tree] [--json]\n"
+          "  chromereaper watch --session ID [--grace SEC]   (the preload mode's watchdog)\n"
           "exit codes: 0 done, 1 something survived or could not be removed, 2 usage,\n"
           "            3 registry missing, corrupt, foreign or of another version\n",
           stderr);
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
         return cmd_reap(argc - 1, argv + 1);
     if (strcmp(cmd, "ls") == 0)
         return cmd_ls(argc - 1, argv + 1);
+    if (strcmp(cmd, "watch") == 0)
+        return cmd_watch(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage();
         return EXIT_DONE;

@@ -12,6 +12,7 @@
 #include "procfs.h"
 #include "proctable.h"
 #include "rmtree.h"
+#include "rounds.h"
 #include "safestr.h"
 
 #define FREEZE_ROUNDS 20
@@ -152,25 +153,37 @@ static size_t add_descendants(struct plan *p)
     return added;
 }
 
+static void plan_tracked(struct plan *p, struct tracked *t)
+{
+    if (t->reaped || (t->flags & CR_ENTRY_PIDNS))
+        return; /* dead already, or a namespace-local pid: the descendant walk reaches it */
+    struct proc_node *n = proctable_find(&p->pt, t->key.pid);
+    if (!n || n->start_time != t->key.start_time)
+        return; /* exited, or the pid now belongs to someone else */
+    /* a round's members are all its business; a session's, its browser stack */
+    if (p->opt->round || role_is_browser_stack(t->role) || role_is_browser_stack(live_role(n->pid)))
+        add_target(p, n, FOUND_REGISTRY, t->role);
+}
+
 static void build_plan(struct plan *p)
 {
-    struct tracked *t, *tmp;
-    HASH_ITER(hh, p->s->procs, t, tmp) {
-        if (t->flags & CR_ENTRY_PIDNS)
-            continue; /* a namespace-local pid: reached by the descendant walk */
-        struct proc_node *n = proctable_find(&p->pt, t->key.pid);
-        if (!n || n->start_time != t->key.start_time)
-            continue; /* exited, or the pid now belongs to someone else */
-        if (role_is_browser_stack(t->role) || role_is_browser_stack(live_role(n->pid)))
-            add_target(p, n, FOUND_REGISTRY, t->role);
-    }
-    /* The cookie finds browser processes that escaped both channels. */
-    struct proc_node *n, *ntmp;
-    HASH_ITER(hh, p->pt.by_pid, n, ntmp) {
-        if (n->uid != p->s->uid || find_target(p->r, n->pid))
-            continue;
-        if (proc_environ_has(n->pid, p->cookie) == 1 && role_is_browser_stack(live_role(n->pid)))
-            add_target(p, n, FOUND_COOKIE, CR_ROLE_UNKNOWN);
+    const struct round *round = p->opt->round;
+    if (round) {
+        for (size_t i = 0; i < round->nmembers; i++)
+            plan_tracked(p, round->members[i]);
+    } else {
+        struct tracked *t, *tmp;
+        HASH_ITER(hh, p->s->procs, t, tmp) {
+            plan_tracked(p, t);
+        }
+        /* The cookie finds browser processes that escaped both channels. */
+        struct proc_node *n, *ntmp;
+        HASH_ITER(hh, p->pt.by_pid, n, ntmp) {
+            if (n->uid != p->s->uid || find_target(p->r, n->pid))
+                continue;
+            if (proc_environ_has(n->pid, p->cookie) == 1 && role_is_browser_stack(live_role(n->pid)))
+                add_target(p, n, FOUND_COOKIE, CR_ROLE_UNKNOWN);
+        }
     }
     add_descendants(p);
 }
@@ -354,6 +367,44 @@ static void handle_dir(const struct plan *p, const struct tracked_dir *d, struct
     }
 }
 
+static int in_scope(const struct plan *p, const struct tracked *t)
+{
+    return !p->opt->round || t->round_root == p->opt->round->root;
+}
+
+/* Records of processes now verifiably dead are marked reaped, so their
+ * slots can be reused; so are the records of directories that were dealt
+ * with.  A slot rewritten meanwhile is left alone (the transition fails). */
+static void mark_reaped(struct plan *p, const struct dir_result *results,
+                        struct tracked_dir **handled, size_t nhandled)
+{
+    struct session *s = p->s;
+    refresh_table(p);
+    for (size_t i = 0; i < s->nentry_refs; i++) {
+        struct record_ref *ref = &s->entry_refs[i];
+        struct tracked *t = ref->proc;
+        if (ref->reaped || !in_scope(p, t))
+            continue;
+        struct proc_node *n = proctable_find(&p->pt, t->key.pid);
+        int alive = n && n->start_time == t->key.start_time && n->state != 'Z';
+        if (alive || (t->flags & CR_ENTRY_PIDNS))
+            continue;
+        ref->reaped = registry_entry_transition(&s->reg, ref->slot, ref->seq, CR_SLOT_COMMITTED,
+                                                CR_SLOT_REAPED);
+    }
+    for (size_t k = 0; k < nhandled; k++) {
+        enum dir_action a = results[k].action;
+        int settled = a == DIR_REMOVED || a == DIR_ABSENT ||
+                      (a == DIR_KEPT && strcmp(results[k].why, "processes of the session survived") != 0);
+        for (size_t i = 0; settled && i < s->ndir_refs; i++) {
+            struct record_ref *ref = &s->dir_refs[i];
+            if (ref->dir == handled[k] && !ref->reaped)
+                ref->reaped = registry_dir_transition(&s->reg, ref->slot, ref->seq,
+                                                      CR_SLOT_COMMITTED, CR_SLOT_REAPED);
+        }
+    }
+}
+
 int reap_session(struct session *s, const struct reap_options *opt, struct reap_result *out)
 {
     double start = now_ms();
@@ -372,22 +423,47 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
         compute_depths(&p);
         qsort(out->targets, out->ntargets, sizeof *out->targets, deeper_first);
     }
-    proctable_free(&p.pt);
 
+    /* the directories in scope, not yet dealt with by an earlier reap */
+    size_t ndirs = 0, cap = (size_t)HASH_COUNT(s->dirs);
+    struct tracked_dir **dirs = calloc(cap ? cap : 1, sizeof *dirs);
+    if (!dirs)
+        abort();
+    if (opt->round) {
+        for (size_t i = 0; i < opt->round->ndirs; i++)
+            if (!opt->round->dirs[i]->reaped)
+                dirs[ndirs++] = opt->round->dirs[i];
+    } else {
+        struct tracked_dir *d, *dtmp;
+        HASH_ITER(hh, s->dirs, d, dtmp) {
+            if (!d->reaped)
+                dirs[ndirs++] = d;
+        }
+    }
     int survivors = (int)reap_count(out, OUTCOME_SURVIVED);
-    out->ndirs = (size_t)HASH_COUNT(s->dirs);
-    out->dirs = calloc(out->ndirs ? out->ndirs : 1, sizeof *out->dirs);
+    out->ndirs = ndirs;
+    out->dirs = calloc(ndirs ? ndirs : 1, sizeof *out->dirs);
     if (!out->dirs)
         abort();
-    size_t i = 0;
-    struct tracked_dir *d, *dtmp;
-    HASH_ITER(hh, s->dirs, d, dtmp) {
-        handle_dir(&p, d, &out->dirs[i++], survivors > 0);
-    }
+    for (size_t i = 0; i < ndirs; i++)
+        handle_dir(&p, dirs[i], &out->dirs[i], survivors > 0);
+
     out->root_alive = session_root_alive(s);
     int clean = survivors == 0 && reap_count_dirs(out, DIR_FAILED) == 0;
-    if (!opt->dry_run && clean && !out->root_alive)
+    if (!opt->dry_run && s->writable) {
+        mark_reaped(&p, out->dirs, dirs, ndirs);
+        struct cr_registry_header *h = s->reg.hdr;
+        __atomic_fetch_add(&h->processes_reaped,
+                           (uint32_t)(reap_count(out, OUTCOME_TERMINATED) + reap_count(out, OUTCOME_KILLED)),
+                           __ATOMIC_RELAXED);
+        __atomic_fetch_add(&h->dirs_removed, (uint32_t)reap_count_dirs(out, DIR_REMOVED), __ATOMIC_RELAXED);
+        if (opt->round)
+            __atomic_fetch_add(&h->rounds_reaped, 1, __ATOMIC_RELAXED);
+    }
+    if (!opt->dry_run && !opt->round && clean && !out->root_alive)
         out->registry_unlinked = registry_unlink(s->uid, s->id) == 0;
+    free(dirs);
+    proctable_free(&p.pt);
     out->millis = now_ms() - start;
     return clean ? 0 : 1;
 }

@@ -48,10 +48,13 @@ struct dir_result {
     char why[256];
 };
 
+struct round;
+
 struct reap_options {
     double grace_sec;
     int dry_run;
-    int spare_root; /* never signal the session's root process (the bot) */
+    int spare_root;            /* never signal the session's root process (the bot) */
+    const struct round *round; /* reap only this driver round; NULL: the whole session */
 };
 
 struct reap_result {
@@ -67,7 +70,9 @@ struct reap_result {
     int dry_run;
 };
 
-/* Returns 0 if everything planned is gone and removed, 1 otherwise. */
+/* Returns 0 if everything planned is gone and removed, 1 otherwise.  With a
+ * writable session, the records of processes verified dead and of handled
+ * directories are marked reaped, and the registry's totals are updated. */
 int reap_session(struct session *s, const struct reap_options *opt, struct reap_result *out);
 void reap_result_free(struct reap_result *r);
 

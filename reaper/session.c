@@ -166,6 +166,7 @@ enum cr_registry_status session_load(struct session *s, uint32_t uid, const char
         return st;
     cr_strlcpy(s->id, id, sizeof s->id);
     s->uid = uid;
+    s->writable = writable;
     s->root_pid = __atomic_load_n(&s->reg.hdr->root_pid, __ATOMIC_ACQUIRE);
     s->root_start_time = s->reg.hdr->root_start_time;
     s->entries = registry_entry_count(&s->reg);

@@ -25,6 +25,9 @@ struct tracked {
     int self_recorded;  /* the role came from the process itself, not a parent */
     int reaped;         /* every record of it is marked reaped: verified dead */
     pid_t creator;      /* pid of the process whose fork/spawn record names it, or 0 */
+    struct tracked *round_root; /* set by rounds_build */
+    struct tracked *parent;     /* the record it was created from, set by rounds_build */
+    int is_link;                /* some other record's parent: keep while that one matters */
     char exe[CR_EXE_MAX];
     char profile_dir[CR_PROFILE_MAX];
     UT_hash_handle hh;
@@ -62,6 +65,7 @@ struct session {
     pid_t root_pid;
     uint64_t root_start_time;
     uint32_t entries, overflow;
+    int writable; /* records may be marked reaped */
     struct record_ref *entry_refs, *dir_refs;
     size_t nentry_refs, ndir_refs;
 };

@@ -63,6 +63,10 @@ char *const *shim_env_with_session(char *const envp[], struct shim_envbuf *buf);
 extern char shim_preload_entry[];  /* "LD_PRELOAD=/abs/path/libchromereaper.so" */
 extern char shim_session_entry[];  /* "CHROMEREAPER_SESSION=<id>" */
 
+/* Preload-only mode: start `chromereaper watch` for a session this process
+ * just created (unless CHROMEREAPER_WATCHDOG=0). */
+void shim_start_watchdog(const char *session);
+
 /* Log to stderr with write(2) if CHROMEREAPER_LOG allows `level`
  * (0 error, 1 warn, 2 info, 3 debug). */
 void shim_log(int level, const char *a, const char *b);

@@ -216,6 +216,7 @@ __attribute__((constructor)) static void shim_init(void)
             struct proc_stat st;
             if (proc_stat_read(0, &st) == 0)
                 registry_set_root(&registry, getpid(), st.start_time);
+            shim_start_watchdog(shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1);
         }
         const char *udd = role_user_data_dir_cmdline(cmdline, len);
         if (udd && role_is_browser_stack(own_role))

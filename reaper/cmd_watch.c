@@ -1,0 +1,106 @@
+/* chromereaper watch --session ID: the watchdog of preload-only mode.  The
+ * shim in a session's root process starts it (detached, no inherited fds).
+ * It reaps each driver round as it ends, and the whole session the moment
+ * the root dies, however it dies; then it exits. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "monitor.h"
+#include "procfs.h"
+#include "reap.h"
+#include "report.h"
+
+#define TICK_MS 200
+
+/* A pidfd on the session's root, or -1 if it is already gone. */
+static int pin_root(uint32_t uid, const char *session)
+{
+    struct cr_registry reg;
+    if (registry_open(&reg, uid, session, 0, NULL, 0) != CR_REG_OK)
+        return -1;
+    pid_t pid = __atomic_load_n(&reg.hdr->root_pid, __ATOMIC_ACQUIRE);
+    uint64_t start = reg.hdr->root_start_time;
+    registry_close(&reg);
+    if (pid <= 0)
+        return -1;
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct proc_stat st;
+    if (fd >= 0 && (proc_stat_read(pid, &st) < 0 || st.start_time != start || st.state == 'Z')) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"session", required_argument, 0, 's'},
+        {"grace", required_argument, 0, 'g'},
+        {0, 0, 0, 0},
+    };
+    const char *session = NULL;
+    double grace = 2.0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': session = optarg; break;
+        case 'g':
+            if (parse_seconds(optarg, &grace) < 0) {
+                fprintf(stderr, "chromereaper: --grace takes seconds from 0 to 3600\n");
+                return EXIT_USAGE;
+            }
+            break;
+        default: usage(); return EXIT_USAGE;
+        }
+    }
+    if (!session || optind != argc) {
+        fprintf(stderr, "chromereaper: watch needs --session ID\n");
+        return EXIT_USAGE;
+    }
+    uint32_t uid = (uint32_t)getuid();
+    int root = pin_root(uid, session);
+    struct monitor mon;
+    if (monitor_init(&mon, session, uid, grace) < 0) {
+        log_msg(LOG_ERROR, "session %s: no registry to watch", session);
+        return EXIT_REGISTRY;
+    }
+    while (root >= 0) {
+        struct pollfd p = {.fd = root, .events = POLLIN};
+        int n = poll(&p, 1, TICK_MS);
+        if (n > 0)
+            break;
+        if (n < 0 && errno != EINTR)
+            break;
+        if (monitor_tick(&mon) < 0) { /* someone reaped the whole session */
+            monitor_free(&mon);
+            close(root);
+            return EXIT_DONE;
+        }
+    }
+    if (root >= 0)
+        close(root);
+    monitor_free(&mon);
+
+    struct session s;
+    char why[160];
+    if (session_load(&s, uid, session, 1, why, sizeof why) != CR_REG_OK) {
+        log_msg(LOG_INFO, "session %s: %s", session, why);
+        return EXIT_DONE;
+    }
+    struct reap_options ro = {.grace_sec = grace};
+    struct reap_result r;
+    int rc = reap_session(&s, &ro, &r) == 0 ? EXIT_DONE : EXIT_LEFTOVERS;
+    if (log_enabled(LOG_INFO))
+        report_text(stderr, &r);
+    reap_result_free(&r);
+    session_free(&s);
+    return rc;
+}

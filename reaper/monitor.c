@@ -1,0 +1,194 @@
+#include "monitor.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "procfs.h"
+#include "reap.h"
+#include "report.h"
+#include "rounds.h"
+#include "safestr.h"
+
+/* A rescan at least this often, even when nothing seems to have changed:
+ * a root we could not pin with a pidfd is noticed this way. */
+#define RESCAN_MS 1000.0
+/* Rounds get a short grace: leftovers must be gone within a second. */
+#define ROUND_GRACE_MAX 0.5
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int monitor_init(struct monitor *m, const char *session, uint32_t uid, double grace_sec)
+{
+    memset(m, 0, sizeof *m);
+    cr_strlcpy(m->session, session, sizeof m->session);
+    m->uid = uid;
+    m->grace_sec = grace_sec < ROUND_GRACE_MAX ? grace_sec : ROUND_GRACE_MAX;
+    if (registry_open(&m->reg, uid, session, 0, NULL, 0) != CR_REG_OK) {
+        memset(&m->reg, 0, sizeof m->reg); /* monitor_tick retries */
+        return -1;
+    }
+    return 0;
+}
+
+void monitor_free(struct monitor *m)
+{
+    for (size_t i = 0; i < m->nroots; i++)
+        close(m->roots[i].pidfd);
+    free(m->roots);
+    registry_close(&m->reg);
+    memset(m, 0, sizeof *m);
+}
+
+static int alive(const struct tracked *t)
+{
+    struct proc_stat st;
+    return proc_stat_read(t->key.pid, &st) == 0 && st.start_time == t->key.start_time &&
+           st.state != 'Z';
+}
+
+static int pidfd_readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
+/* Pins a live round root, so its exit is noticed on the next tick. */
+static void watch_root(struct monitor *m, const struct tracked *root)
+{
+    for (size_t i = 0; i < m->nroots; i++)
+        if (memcmp(&m->roots[i].key, &root->key, sizeof root->key) == 0)
+            return;
+    int fd = (int)syscall(SYS_pidfd_open, root->key.pid, 0);
+    if (fd < 0)
+        return; /* the periodic rescan covers it */
+    if (!alive(root)) {
+        close(fd);
+        return;
+    }
+    if (m->nroots == m->roots_cap) {
+        m->roots_cap = m->roots_cap ? m->roots_cap * 2 : 8;
+        struct watched_root *r = realloc(m->roots, m->roots_cap * sizeof *r);
+        if (!r)
+            abort();
+        m->roots = r;
+    }
+    m->roots[m->nroots++] = (struct watched_root){.key = root->key, .pidfd = fd};
+}
+
+static int any_root_exited(struct monitor *m)
+{
+    int exited = 0;
+    for (size_t i = 0; i < m->nroots;) {
+        if (pidfd_readable(m->roots[i].pidfd)) {
+            close(m->roots[i].pidfd);
+            m->roots[i] = m->roots[--m->nroots];
+            exited = 1;
+        } else {
+            i++;
+        }
+    }
+    return exited;
+}
+
+/* When the table is half full, free what no longer matters: records of dead
+ * processes outside any live round, and of rounds reaped, except those that
+ * link a live record to its round. */
+static void recycle(struct session *s)
+{
+    if (s->nentry_refs * 2 < s->reg.entry_capacity && s->ndir_refs * 2 < s->reg.dir_capacity)
+        return;
+    for (size_t i = 0; i < s->nentry_refs; i++) {
+        struct record_ref *ref = &s->entry_refs[i];
+        struct tracked *t = ref->proc;
+        if (!ref->reaped && !(t->flags & CR_ENTRY_PIDNS) && !alive(t))
+            ref->reaped = registry_entry_transition(&s->reg, ref->slot, ref->seq, CR_SLOT_COMMITTED,
+                                                    CR_SLOT_REAPED);
+    }
+    size_t freed = 0;
+    for (size_t i = 0; i < s->nentry_refs; i++) {
+        struct record_ref *ref = &s->entry_refs[i];
+        struct tracked *t = ref->proc;
+        int round_done = !t->round_root || t->round_root->reaped || !alive(t->round_root);
+        if (ref->reaped && (!t->is_link || round_done))
+            freed += (size_t)registry_entry_transition(&s->reg, ref->slot, ref->seq,
+                                                       CR_SLOT_REAPED, CR_SLOT_EMPTY);
+    }
+    for (size_t i = 0; i < s->ndir_refs; i++) {
+        struct record_ref *ref = &s->dir_refs[i];
+        if (ref->reaped)
+            freed += (size_t)registry_dir_transition(&s->reg, ref->slot, ref->seq, CR_SLOT_REAPED,
+                                                     CR_SLOT_EMPTY);
+    }
+    log_msg(LOG_DEBUG, "session %s: freed %zu registry records", s->id, freed);
+}
+
+static int reap_finished_rounds(struct monitor *m, struct session *s)
+{
+    struct rounds rs;
+    rounds_build(&rs, s);
+    int reaped = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        struct round *r = &rs.v[i];
+        if (r->reaped)
+            continue;
+        if (alive(r->root)) {
+            watch_root(m, r->root);
+            continue;
+        }
+        struct reap_options opt = {.grace_sec = m->grace_sec, .spare_root = 1, .round = r};
+        struct reap_result res;
+        reap_session(s, &opt, &res);
+        reaped++;
+        size_t killed = reap_count(&res, OUTCOME_TERMINATED) + reap_count(&res, OUTCOME_KILLED);
+        log_msg(LOG_INFO, "session %s: round of %s %d ended: %zu processes killed, %zu directories removed, %zu survived, %.0f ms",
+                s->id, role_name(r->root->role), (int)r->root->key.pid, killed,
+                reap_count_dirs(&res, DIR_REMOVED), reap_count(&res, OUTCOME_SURVIVED), res.millis);
+        if (log_enabled(LOG_DEBUG))
+            report_text(stderr, &res);
+        reap_result_free(&res);
+        r->reaped = 1;
+        r->root->reaped = 1;
+    }
+    recycle(s);
+    rounds_free(&rs);
+    return reaped;
+}
+
+int monitor_tick(struct monitor *m)
+{
+    struct stat st;
+    char path[128];
+    if (!m->reg.hdr && registry_open(&m->reg, m->uid, m->session, 0, NULL, 0) != CR_REG_OK)
+        return -1;
+    if (registry_path(path, sizeof path, m->uid, m->session) < 0 || stat(path, &st) < 0)
+        return -1;
+    uint64_t next = __atomic_load_n(&m->reg.hdr->entry_next, __ATOMIC_ACQUIRE);
+    int exited = any_root_exited(m);
+    double now = now_ms();
+    if (!exited && next == m->seen_next && now - m->last_scan_ms < RESCAN_MS)
+        return 0;
+    m->seen_next = next;
+    m->last_scan_ms = now;
+    struct session s;
+    char why[160];
+    enum cr_registry_status rs = session_load(&s, m->uid, m->session, 1, why, sizeof why);
+    if (rs != CR_REG_OK) {
+        log_msg(LOG_DEBUG, "session %s: %s", m->session, why);
+        return rs == CR_REG_MISSING ? -1 : 0;
+    }
+    int reaped = reap_finished_rounds(m, &s);
+    session_free(&s);
+    m->rounds_reaped += (uint32_t)reaped;
+    return reaped;
+}

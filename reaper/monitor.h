@@ -1,0 +1,38 @@
+/* Watching a live session: whenever a round's root (a driver, or a browser
+ * the bot started itself) exits, what it left behind is reaped while the bot
+ * keeps running, and records of verifiably dead processes are recycled so
+ * the registry never fills.  `run` (the supervisor) and `watch` (the
+ * watchdog of preload mode) call monitor_tick a few times a second. */
+#ifndef CHROMEREAPER_MONITOR_H
+#define CHROMEREAPER_MONITOR_H
+
+#include <stdint.h>
+
+#include "registry.h"
+#include "session.h"
+
+struct watched_root {
+    struct tracked_key key;
+    int pidfd;
+};
+
+struct monitor {
+    char session[CR_SESSION_MAX];
+    uint32_t uid;
+    double grace_sec;
+    struct cr_registry reg; /* kept mapped to notice new records cheaply */
+    uint64_t seen_next;
+    double last_scan_ms;
+    struct watched_root *roots;
+    size_t nroots, roots_cap;
+    uint32_t rounds_reaped;
+};
+
+/* 0, or -1 if the session's registry cannot be opened. */
+int monitor_init(struct monitor *m, const char *session, uint32_t uid, double grace_sec);
+/* Reaps every round whose root has exited; returns how many it reaped, or
+ * -1 once the registry is gone (someone reaped the whole session). */
+int monitor_tick(struct monitor *m);
+void monitor_free(struct monitor *m);
+
+#endif

@@ -1,0 +1,92 @@
+/* Preload-only mode: the root of a new session starts `chromereaper watch`,
+ * which reaps the session when the root dies, however it dies.  The watchdog
+ * is detached (double fork + setsid: a kill of the bot's process group does
+ * not reach it, and it is nobody's child in the bot), holds none of the
+ * bot's file descriptors (a pipe or terminal it kept open would hang the
+ * bot's readers), and runs without the shim or the cookie, so it is never
+ * recorded or reaped itself.  Runs in the constructor, before main. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "safestr.h"
+#include "shim.h"
+
+extern char **environ;
+
+/* $CHROMEREAPER_REAPER, else next to the library (build tree), else
+ * <prefix>/bin/chromereaper for <prefix>/lib/chromereaper/libchromereaper.so. */
+static int find_reaper(char *out, size_t len)
+{
+    const char *env = getenv("CHROMEREAPER_REAPER");
+    if (env && *env)
+        return cr_strlcpy(out, env, len) < len && access(out, X_OK) == 0 ? 0 : -1;
+    const char *lib = shim_preload_entry + sizeof "LD_PRELOAD=" - 1;
+    static const char *const rel[] = {"/chromereaper", "/../../bin/chromereaper"};
+    for (size_t i = 0; i < 2; i++) {
+        if (cr_strlcpy(out, lib, len) >= len)
+            return -1;
+        char *slash = strrchr(out, '/');
+        if (!slash)
+            return -1;
+        *slash = '\0';
+        if (cr_strlcat(out, rel[i], len) < len && access(out, X_OK) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* The caller's environment without LD_PRELOAD and the session cookie. */
+static char **watchdog_env(void)
+{
+    size_t n = shim_env_count(environ), k = 0;
+    char **env = malloc((n + 1) * sizeof *env);
+    if (!env)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+            strncmp(environ[i], "CHROMEREAPER_SESSION=", 21) != 0)
+            env[k++] = environ[i];
+    env[k] = NULL;
+    return env;
+}
+
+void shim_start_watchdog(const char *session)
+{
+    const char *off = getenv("CHROMEREAPER_WATCHDOG");
+    if (off && strcmp(off, "0") == 0)
+        return;
+    char reaper[PATH_MAX];
+    if (find_reaper(reaper, sizeof reaper) < 0) {
+        shim_log(1, "no watchdog: cannot find the chromereaper binary (set CHROMEREAPER_REAPER); "
+                    "run `chromereaper reap --stale` after the bot", NULL);
+        return;
+    }
+    char **env = watchdog_env();
+    if (!env)
+        return;
+    char *argv[] = {reaper, "watch", "--session", (char *)session, NULL};
+    pid_t first = shim_real.fork();
+    if (first == 0) {
+        setsid();
+        if (shim_real.fork() != 0)
+            _exit(0);
+        close_range(0, ~0u, 0);
+        int null = open("/dev/null", O_RDWR);
+        if (null == 0) {
+            dup2(0, 1);
+            dup2(0, 2);
+        }
+        if (chdir("/") < 0)
+            _exit(126);
+        shim_real.execve(reaper, argv, env);
+        _exit(127);
+    }
+    if (first > 0)
+        waitpid(first, NULL, 0);
+    free(env);
+}
