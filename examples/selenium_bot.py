@@ -9,6 +9,7 @@ It loads a local page, reads something off it and loops.  Run it with
 --ready-file PATH  write "<pid>\n" to PATH once the first page was read
                    (tests and the demo wait for it, then kill the bot)
 --no-quit          leave without driver.quit(), as a crashing bot would
+--crash-after N    raise an exception in round N, skipping driver.quit()
 """
 import argparse
 import os
@@ -41,6 +42,7 @@ def main():
     ap.add_argument("--interval", type=float, default=0.5)
     ap.add_argument("--ready-file")
     ap.add_argument("--no-quit", action="store_true")
+    ap.add_argument("--crash-after", type=int, default=0)
     args = ap.parse_args()
 
     driver = make_driver()
@@ -55,6 +57,11 @@ def main():
                     f.write(f"{os.getpid()}\n")
                 os.rename(tmp, args.ready_file)
             time.sleep(args.interval)
+            if args.crash_after and i + 1 >= args.crash_after:
+                raise RuntimeError(f"crashing in round {i + 1} as asked, without driver.quit()")
+    except RuntimeError:
+        args.no_quit = True
+        raise
     finally:
         if not args.no_quit:
             driver.quit()

@@ -4,112 +4,32 @@
  * temp directory made during the test remains, and a chromium started
  * outside the tool before the test (the bystander) is still alive. */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
+#include "browser.h"
 #include "procfs.h"
-#include "safestr.h"
 #include "support.h"
 
-#define MAX_DIRS 256
 #define MAX_PIDS 256
 
-struct dirset {
-    char *v[MAX_DIRS];
-    int n;
-};
-
-static char outdir[256], bystander_udd[256], session[64], bystander_tag[64];
-static pid_t bystander = -1, run_pid = -1;
-static struct dirset before, bystander_dirs;
-
-static void list_chrome_dirs(struct dirset *s)
-{
-    static const char *const patterns[] = {"/tmp/*org.chromium.Chromium*", "/tmp/.org.chromium.Chromium*"};
-    s->n = 0;
-    for (int p = 0; p < 2; p++) {
-        glob_t g;
-        if (glob(patterns[p], 0, NULL, &g) == 0)
-            for (size_t i = 0; i < g.gl_pathc && s->n < MAX_DIRS; i++)
-                s->v[s->n++] = strdup(g.gl_pathv[i]);
-        globfree(&g);
-    }
-}
-
-static int dirset_has(const struct dirset *s, const char *path)
-{
-    for (int i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], path) == 0)
-            return 1;
-    return 0;
-}
-
-static void dirset_free(struct dirset *s)
-{
-    for (int i = 0; i < s->n; i++)
-        free(s->v[i]);
-    s->n = 0;
-}
-
-/* Every process that carries `entry` in its environment. */
-static int pids_with_env(const char *entry, pid_t *out, int max)
-{
-    DIR *d = opendir("/proc");
-    int n = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d)) != NULL && n < max) {
-        uint64_t pid;
-        if (cr_parse_u64(de->d_name, &pid) == 0 && (pid_t)pid != getpid() && ts_alive((pid_t)pid) &&
-            proc_environ_has((pid_t)pid, entry) == 1)
-            out[n++] = (pid_t)pid;
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
-
-static void start_bystander(void)
-{
-    struct dirset first;
-    list_chrome_dirs(&first);
-    ts_tmpdir(bystander_udd, sizeof bystander_udd, "bystander");
-    char udd_arg[300];
-    snprintf(udd_arg, sizeof udd_arg, "--user-data-dir=%s", bystander_udd);
-    snprintf(bystander_tag, sizeof bystander_tag, "CRTEST_BYSTANDER=%d", (int)getpid());
-    char *argv[] = {"/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--remote-debugging-port=0", udd_arg,
-                    "about:blank", NULL};
-    putenv(bystander_tag); /* inherited by every process of the bystander, crashpad too */
-    char log[300];
-    snprintf(log, sizeof log, "%s/bystander.log", outdir);
-    bystander = ts_spawn(argv, NULL, log);
-    unsetenv("CRTEST_BYSTANDER");
-    char port[300];
-    snprintf(port, sizeof port, "%s/DevToolsActivePort", bystander_udd);
-    cr_assert_eq(ts_wait_file(port, 60), 0, "the bystander chromium did not start");
-    list_chrome_dirs(&before);
-    for (int i = 0; i < before.n; i++)
-        if (!dirset_has(&first, before.v[i]))
-            bystander_dirs.v[bystander_dirs.n++] = strdup(before.v[i]);
-    dirset_free(&first);
-}
+static char outdir[256], tmpdir[300], session[64];
+static pid_t run_pid = -1;
+static struct tb_bystander bystander;
+static struct tb_dirset before;
 
 static void setup(void)
 {
-    /* the bystander's orphans (crashpad) come back to us, not init, so the
-     * teardown can reap them instead of leaving zombies behind */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
     ts_tmpdir(outdir, sizeof outdir, "e2e");
     snprintf(session, sizeof session, "crtest-e2e-%d", (int)getpid());
-    start_bystander();
+    tb_bystander_start(&bystander, outdir);
+    snprintf(tmpdir, sizeof tmpdir, "%s/tmp", outdir);
+    cr_assert_eq(mkdir(tmpdir, 0700), 0);
+    tb_chrome_dirs(&before, tmpdir);
 }
 
 static void teardown(void)
@@ -126,21 +46,8 @@ static void teardown(void)
         ts_waitpid(run_pid, 10);
     }
     ts_kill_session(session);
-    pid_t pids[MAX_PIDS];
-    int n = pids_with_env(bystander_tag, pids, MAX_PIDS);
-    for (int i = 0; i < n; i++)
-        kill(pids[i], SIGKILL);
-    if (bystander > 0)
-        ts_waitpid(bystander, 10);
-    for (int i = 0; i < n; i++)
-        ts_wait_gone(pids[i], 5);
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
-    for (int i = 0; i < bystander_dirs.n; i++)
-        ts_rm_rf(bystander_dirs.v[i]);
-    dirset_free(&bystander_dirs);
-    dirset_free(&before);
-    ts_rm_rf(bystander_udd);
+    tb_bystander_stop(&bystander);
+    tb_dirset_free(&before);
     ts_rm_rf(outdir);
 }
 
@@ -155,8 +62,10 @@ Test(e2e, selenium_bot_killed_with_sigkill_leaves_nothing)
                     "/usr/bin/python3", (char *)ts_source("examples/selenium_bot.py"),
                     "--loops", "100000", "--interval", "0.2", "--ready-file", ready, NULL};
     setenv("CHROMEREAPER_LOG", "info", 1);
+    setenv("TMPDIR", tmpdir, 1);
     run_pid = ts_spawn(argv, NULL, log);
     unsetenv("CHROMEREAPER_LOG");
+    unsetenv("TMPDIR");
     if (ts_wait_file(ready, 120) != 0) {
         char *text = ts_slurp(log);
         cr_assert_fail("the Selenium bot never read its first page: %s", text ? text : "");
@@ -190,12 +99,11 @@ Test(e2e, selenium_bot_killed_with_sigkill_leaves_nothing)
         cr_assert_not(ts_alive(session_pids[i]), "pid %d of the session is alive: %s", session_pids[i], text);
     cr_assert_eq(ts_count_cookie(session), 0);
 
-    struct dirset after;
-    list_chrome_dirs(&after);
-    for (int i = 0; i < after.n; i++)
-        cr_expect(dirset_has(&before, after.v[i]), "%s was made during the test and remains", after.v[i]);
-    dirset_free(&after);
+    struct tb_dirset after;
+    tb_chrome_dirs(&after, tmpdir);
+    cr_expect_eq(tb_dirset_new(&before, &after, "e2e"), 0, "Chrome temp directories remain");
+    tb_dirset_free(&after);
 
-    cr_assert(ts_alive(bystander), "the bystander chromium was killed");
+    cr_assert(tb_bystander_alive(&bystander), "the bystander chromium was killed");
     free(text);
 }
