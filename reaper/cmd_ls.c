@@ -11,6 +11,7 @@
 #include "procfs.h"
 #include "proctable.h"
 #include "role.h"
+#include "rounds.h"
 #include "safestr.h"
 #include "session.h"
 
@@ -19,8 +20,9 @@ struct row {
     pid_t pid, ppid;
     uint64_t start_time;
     enum cr_role role;
-    const char *state; /* live, exited, zombie */
+    const char *state; /* live, exited, zombie, reaped */
     const char *source; /* registry or descendant */
+    struct tracked *t;  /* its records, or NULL for a descendant the registry lacks */
     uint32_t seen_mask;
     char exe[CR_EXE_MAX];
     char profile_dir[CR_PROFILE_MAX];
@@ -72,11 +74,12 @@ static void collect(const struct session *s, const struct proctable *pt, struct 
         r->role = t->role;
         r->seen_mask = t->seen_mask;
         r->source = "registry";
+        r->t = t;
         cr_strlcpy(r->exe, t->exe, sizeof r->exe);
         cr_strlcpy(r->profile_dir, t->profile_dir, sizeof r->profile_dir);
         struct proc_node *n = proctable_find(pt, t->key.pid);
         int live = n && n->start_time == t->key.start_time && !(t->flags & CR_ENTRY_PIDNS);
-        r->state = !live ? "exited" : n->state == 'Z' ? "zombie" : "live";
+        r->state = live ? (n->state == 'Z' ? "zombie" : "live") : t->reaped ? "reaped" : "exited";
         if (live) {
             r->ppid = n->ppid;
             enum cr_role role = live_role(n->pid);
@@ -126,9 +129,15 @@ static void print_row(FILE *out, const struct row *r, int indent)
     fprintf(out, " %s%s%s\n", r->exe, r->profile_dir[0] ? "  profile=" : "", r->profile_dir);
 }
 
-/* Parent of a row: another row with its ppid that started no later. */
+/* Parent of a row: the record it was created from, else another row with
+ * its ppid that started no later. */
 static struct row *parent_of(struct rows *rows, const struct row *r)
 {
+    for (size_t i = 0; r->t && r->t->parent && i < rows->n; i++)
+        if (rows->v[i].t == r->t->parent)
+            return &rows->v[i];
+    if (r->t && r->t->parent)
+        return NULL;
     for (size_t i = 0; i < rows->n; i++) {
         struct row *p = &rows->v[i];
         if (p != r && p->pid == r->ppid && p->start_time <= r->start_time)
@@ -137,11 +146,39 @@ static struct row *parent_of(struct rows *rows, const struct row *r)
     return NULL;
 }
 
+/* live: its root runs; exited: it ended and awaits its reap; reaped. */
+static const char *round_state(const struct round *r)
+{
+    struct tracked_key k = r->root->key;
+    struct proc_stat st;
+    if (proc_stat_read(k.pid, &st) == 0 && st.start_time == k.start_time && st.state != 'Z')
+        return "live";
+    return r->reaped ? "reaped" : "exited";
+}
+
+static int round_live_members(const struct rows *rows, const struct round *r)
+{
+    int n = 0;
+    for (size_t i = 0; i < rows->n; i++)
+        n += rows->v[i].t && rows->v[i].t->round_root == r->root &&
+             strcmp(rows->v[i].state, "live") == 0;
+    return n;
+}
+
+static const struct rounds *shown_rounds;
+
 static void print_subtree(FILE *out, struct rows *rows, struct row *r, int depth)
 {
     if (r->printed)
         return;
     r->printed = 1;
+    for (size_t i = 0; r->t && shown_rounds && i < shown_rounds->n; i++)
+        if (shown_rounds->v[i].root == r->t) {
+            const struct round *rd = &shown_rounds->v[i];
+            fprintf(out, "%*s-- round %zu: %s %d, %s, %zu processes recorded, %d live, %zu directories\n",
+                    depth * 2, "", i + 1, role_name(rd->root->role), (int)rd->root->key.pid,
+                    round_state(rd), rd->nmembers, round_live_members(rows, rd), rd->ndirs);
+        }
     print_row(out, r, depth);
     for (size_t i = 0; i < rows->n; i++)
         if (!rows->v[i].printed && parent_of(rows, &rows->v[i]) == r)
@@ -157,7 +194,8 @@ static void print_dirs_text(FILE *out, const struct session *s)
     }
 }
 
-static void print_session_json(FILE *out, const struct session *s, const struct rows *rows)
+static void print_session_json(FILE *out, const struct session *s, const struct rows *rows,
+                               const struct rounds *rs)
 {
     fputs("{\"session\":", out);
     json_string(out, s->id);
@@ -170,7 +208,8 @@ static void print_session_json(FILE *out, const struct session *s, const struct 
                 i ? "," : "", (int)r->pid, (int)r->ppid, (unsigned long long)r->start_time,
                 role_name(r->role), r->state, r->source);
         seen_list(out, r->seen_mask, 1);
-        fputs("],\"exe\":", out);
+        fprintf(out, "],\"round\":%d,\"exe\":",
+                r->t && r->t->round_root ? (int)r->t->round_root->key.pid : 0);
         json_string(out, r->exe);
         fputs(",\"profile_dir\":", out);
         json_string(out, r->profile_dir);
@@ -186,7 +225,17 @@ static void print_session_json(FILE *out, const struct session *s, const struct 
                 access(d->path, F_OK) == 0 ? "true" : "false");
         first = 0;
     }
-    fputs("]}\n", out);
+    fputs("],\"rounds\":[", out);
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct round *r = &rs->v[i];
+        fprintf(out, "%s{\"root_pid\":%d,\"role\":\"%s\",\"state\":\"%s\",\"processes\":%zu,"
+                     "\"live\":%d,\"directories\":%zu}",
+                i ? "," : "", (int)r->root->key.pid, role_name(r->root->role), round_state(r),
+                r->nmembers, round_live_members(rows, r), r->ndirs);
+    }
+    const struct cr_registry_header *h = s->reg.hdr;
+    fprintf(out, "],\"totals\":{\"rounds_reaped\":%u,\"processes_reaped\":%u,\"dirs_removed\":%u}}\n",
+            h->rounds_reaped, h->processes_reaped, h->dirs_removed);
 }
 
 static int ls_session(uint32_t uid, const char *id, int tree, int json)
@@ -199,13 +248,19 @@ static int ls_session(uint32_t uid, const char *id, int tree, int json)
     }
     struct proctable pt;
     proctable_snapshot(&pt);
+    struct rounds rs;
+    rounds_build(&rs, &s);
     struct rows rows = {0};
     collect(&s, &pt, &rows);
     if (json) {
-        print_session_json(stdout, &s, &rows);
+        print_session_json(stdout, &s, &rows, &rs);
     } else {
-        printf("session %s: root %d (%s), %u records, overflow %u\n", s.id, (int)s.root_pid,
-               session_root_alive(&s) ? "alive" : "dead", s.entries, s.overflow);
+        const struct cr_registry_header *h = s.reg.hdr;
+        printf("session %s: root %d (%s), %zu records in use, overflow %u; %zu rounds here, "
+               "%u reaped so far (%u processes killed, %u directories removed)\n",
+               s.id, (int)s.root_pid, session_root_alive(&s) ? "alive" : "dead", s.nentry_refs,
+               s.overflow, rs.n, h->rounds_reaped, h->processes_reaped, h->dirs_removed);
+        shown_rounds = &rs;
         printf("%-8s %-8s %-9s %-7s %-10s %s %s\n", "PID", "PPID", "ROLE", "STATE", "SOURCE", "SEEN", "EXE");
         for (size_t i = 0; i < rows.n; i++) {
             if (!tree)
@@ -219,6 +274,7 @@ static int ls_session(uint32_t uid, const char *id, int tree, int json)
         print_dirs_text(stdout, &s);
     }
     free(rows.v);
+    rounds_free(&rs);
     proctable_free(&pt);
     session_free(&s);
     return EXIT_DONE;
