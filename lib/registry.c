@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -89,8 +90,12 @@ enum cr_registry_status registry_create(struct cr_registry *reg, const char *ses
     if (fd < 0)
         return errno == EEXIST ? CR_REG_EXISTS : CR_REG_IO;
     size_t size = registry_size_for(entry_capacity, dir_capacity);
-    /* the umask may have narrowed 0600 further; make it exactly 0600 */
-    if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0) {
+    /* the umask may have narrowed 0600 further; make it exactly 0600.  The
+     * space is allocated now, not on first write: a page fault on a full
+     * tmpfs is SIGBUS in whatever program the shim is running in. */
+    int err;
+    if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0 ||
+        ((err = posix_fallocate(fd, 0, (off_t)size)) != 0 && (errno = err))) {
         int e = errno;
         unlink(path);
         close(fd);
@@ -212,6 +217,31 @@ void registry_close(struct cr_registry *reg)
     if (reg->hdr)
         munmap(reg->hdr, reg->map_size);
     memset(reg, 0, sizeof *reg);
+}
+
+int registry_lock(uint32_t uid, const char *session)
+{
+    char path[128];
+    if (registry_path(path, sizeof path, uid, session) < 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    }
+    if (fstat(fd, &st) < 0 || st.st_nlink == 0) {
+        close(fd);
+        errno = ESTALE;
+        return -1;
+    }
+    return fd;
 }
 
 int registry_unlink(uint32_t uid, const char *session)
@@ -372,6 +402,7 @@ const char *registry_status_name(enum cr_registry_status st)
     case CR_REG_VERSION: return "version";
     case CR_REG_IO: return "io";
     case CR_REG_EXISTS: return "exists";
+    case CR_REG_REAPED: return "reaped";
     }
     return "unknown";
 }

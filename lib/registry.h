@@ -150,6 +150,7 @@ enum cr_registry_status {
     CR_REG_VERSION,  /* a layout version this build does not speak */
     CR_REG_IO,       /* open/mmap/ftruncate failed; errno says why */
     CR_REG_EXISTS,   /* create: the session already has a registry */
+    CR_REG_REAPED,   /* it was there, and another reaper finished it while we waited */
 };
 
 /* A mapped registry.  The capacities are copied from the header when it is
@@ -190,6 +191,12 @@ enum cr_registry_status registry_validate(const void *map, size_t size, uint32_t
                                           char *why, size_t why_len);
 
 void registry_close(struct cr_registry *reg);
+
+/* Exclusive right to reap the session: an flock on the registry file, held
+ * until the returned fd is closed.  Blocks while another reaper holds it.
+ * -1 with errno ENOENT if the registry is missing, ESTALE if it was
+ * unlinked (the session reaped by another reaper) while we waited. */
+int registry_lock(uint32_t uid, const char *session);
 int registry_unlink(uint32_t uid, const char *session);
 
 /* Records the session's root process. */

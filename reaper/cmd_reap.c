@@ -80,6 +80,14 @@ int cmd_reap(int argc, char **argv)
         struct session s;
         char why[160];
         enum cr_registry_status st = session_load(&s, (uint32_t)uid, ids[i], 1, why, sizeof why);
+        if (st == CR_REG_REAPED) {
+            /* a concurrent reap (or the watchdog) finished it: same outcome */
+            if (json)
+                printf("{\"session\":\"%s\",\"already_reaped\":true}\n", ids[i]);
+            else
+                printf("chromereaper: session %s: %s\n", ids[i], why);
+            continue;
+        }
         if (st != CR_REG_OK) {
             fprintf(stderr, "chromereaper: session %s: %s\n", ids[i], why);
             rc = EXIT_REGISTRY;

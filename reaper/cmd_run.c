@@ -177,11 +177,14 @@ int cmd_run(int argc, char **argv)
     struct cr_registry reg;
     enum cr_registry_status st =
         registry_create(&reg, session, CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT);
-    if (st != CR_REG_OK) {
-        fprintf(stderr, "chromereaper: cannot create the registry of session %s: %s\n", session,
-                st == CR_REG_EXISTS ? "the session exists already" : strerror(errno));
+    if (st == CR_REG_EXISTS) {
+        fprintf(stderr, "chromereaper: session %s exists already\n", session);
         return EXIT_REGISTRY;
     }
+    int have_registry = st == CR_REG_OK;
+    if (!have_registry)
+        log_msg(LOG_WARN, "cannot create a registry in " CR_REGISTRY_DIR " (%s): session %s is "
+                "tracked by its cookie and as descendants only", strerror(errno), session);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         log_msg(LOG_WARN, "cannot become a subreaper: %s", strerror(errno));
 
@@ -195,29 +198,38 @@ int cmd_run(int argc, char **argv)
     pid_t child = fork();
     if (child < 0) {
         fprintf(stderr, "chromereaper: fork: %s\n", strerror(errno));
-        registry_close(&reg);
-        registry_unlink((uint32_t)getuid(), session);
+        if (have_registry) {
+            registry_close(&reg);
+            registry_unlink((uint32_t)getuid(), session);
+        }
         return EXIT_REGISTRY;
     }
-    if (child == 0)
+    if (child == 0) {
+        if (!have_registry)
+            setenv("CHROMEREAPER_WARNED", "1", 1); /* we said it; the shim need not */
         exec_child(argv + optind, library, session, &old);
+    }
     struct proc_stat ps;
-    if (proc_stat_read(child, &ps) == 0)
+    if (have_registry && proc_stat_read(child, &ps) == 0)
         registry_set_root(&reg, child, ps.start_time);
-    registry_close(&reg);
+    if (have_registry)
+        registry_close(&reg);
     log_msg(LOG_INFO, "session %s: running %s as pid %d", session, argv[optind], (int)child);
 
     struct monitor mon;
-    if (monitor_init(&mon, session, (uint32_t)getuid(), ro.grace_sec) < 0)
+    if (monitor_init(&mon, session, (uint32_t)getuid(), ro.grace_sec) < 0 && have_registry)
         log_msg(LOG_ERROR, "session %s: cannot watch the registry", session);
     int status = supervise(child, &set, ro.grace_sec, &mon);
     monitor_free(&mon);
 
     struct session s;
     char why[160];
-    if (session_load(&s, (uint32_t)getuid(), session, 1, why, sizeof why) != CR_REG_OK) {
-        log_msg(LOG_ERROR, "session %s: %s: nothing reaped", session, why);
-    } else {
+    int loaded = have_registry && session_load(&s, (uint32_t)getuid(), session, 1, why, sizeof why) == CR_REG_OK;
+    if (have_registry && !loaded)
+        log_msg(LOG_WARN, "session %s: %s: reaping by cookie and descendants only", session, why);
+    if (!loaded)
+        session_cookie_only(&s, (uint32_t)getuid(), session);
+    {
         struct reap_result r;
         int leftovers = reap_session(&s, &ro, &r);
         /* quiet when there was nothing to clean up */

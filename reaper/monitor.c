@@ -185,7 +185,7 @@ int monitor_tick(struct monitor *m)
     enum cr_registry_status rs = session_load(&s, m->uid, m->session, 1, why, sizeof why);
     if (rs != CR_REG_OK) {
         log_msg(LOG_DEBUG, "session %s: %s", m->session, why);
-        return rs == CR_REG_MISSING ? -1 : 0;
+        return rs == CR_REG_MISSING || rs == CR_REG_REAPED ? -1 : 0;
     }
     int reaped = reap_finished_rounds(m, &s);
     session_free(&s);

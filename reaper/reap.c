@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,40 @@ static enum cr_role live_role(pid_t pid)
     return role_classify_cmdline(buf, len);
 }
 
+/* 1 if the process's environment names a session other than ours: it is
+ * another session's, whatever our registry says.  Chrome's children
+ * overwrite their environ area (setproctitle), so having no cookie proves
+ * nothing either way. */
+static int other_session(const struct plan *p, pid_t pid)
+{
+    char path[64], buf[8192];
+    if (proc_path(path, sizeof path, pid, "environ") < 0)
+        return 0;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    const char *ours = p->cookie + sizeof "CHROMEREAPER_SESSION=" - 1;
+    int other = 0;
+    /* entries are NUL-terminated; an entry longer than buf is skipped */
+    size_t len = 0;
+    int c;
+    while (!other && (c = fgetc(f)) != EOF) {
+        if (c != '\0') {
+            if (len < sizeof buf - 1)
+                buf[len++] = (char)c;
+            continue;
+        }
+        buf[len] = '\0';
+        const char *v = cr_env_value(buf, "CHROMEREAPER_SESSION");
+        other = v && *v && strcmp(v, ours) != 0;
+        len = 0;
+    }
+    fclose(f);
+    return other;
+}
+
 /* Never: pid 1, ourselves or our ancestors, another uid, a zombie (already
- * dead), or the live root when it is to be spared. */
+ * dead), the live root when it is to be spared, or another session's. */
 static int eligible(const struct plan *p, const struct proc_node *n)
 {
     if (!n || n->pid <= 1 || n->state == 'Z' || n->uid != p->s->uid)
@@ -95,7 +128,7 @@ static int eligible(const struct plan *p, const struct proc_node *n)
         return 0;
     if (p->opt->spare_root && n->pid == p->s->root_pid && n->start_time == p->s->root_start_time)
         return 0;
-    return 1;
+    return !other_session(p, n->pid);
 }
 
 /* Adds n to the plan after pinning it with a pidfd and checking that the
@@ -160,6 +193,8 @@ static void plan_tracked(struct plan *p, struct tracked *t)
     struct proc_node *n = proctable_find(&p->pt, t->key.pid);
     if (!n || n->start_time != t->key.start_time)
         return; /* exited, or the pid now belongs to someone else */
+    if (t->key.start_time < p->s->root_start_time)
+        return; /* older than the session: not something the session started */
     /* a round's members are all its business; a session's, its browser stack */
     if (p->opt->round || role_is_browser_stack(t->role) || role_is_browser_stack(live_role(n->pid)))
         add_target(p, n, FOUND_REGISTRY, t->role);
@@ -412,6 +447,7 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     cr_strlcpy(out->session, s->id, sizeof out->session);
     out->dry_run = opt->dry_run;
     out->overflow = s->overflow;
+    out->no_registry = s->reg.hdr == NULL;
     struct plan p = {.s = s, .r = out, .opt = opt};
     cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
     cr_strlcat(p.cookie, s->id, sizeof p.cookie);
@@ -460,7 +496,7 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
         if (opt->round)
             __atomic_fetch_add(&h->rounds_reaped, 1, __ATOMIC_RELAXED);
     }
-    if (!opt->dry_run && !opt->round && clean && !out->root_alive)
+    if (!opt->dry_run && !opt->round && clean && !out->root_alive && !out->no_registry)
         out->registry_unlinked = registry_unlink(s->uid, s->id) == 0;
     free(dirs);
     proctable_free(&p.pt);

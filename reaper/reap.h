@@ -64,6 +64,7 @@ struct reap_result {
     struct dir_result *dirs;
     size_t ndirs;
     int root_alive;
+    int no_registry; /* reaped by cookie and descendants only */
     int registry_unlinked;
     uint32_t overflow;
     double millis;

@@ -46,7 +46,8 @@ void report_text(FILE *out, const struct reap_result *r)
     }
     if (!r->dry_run)
         fprintf(out, "  registry %s\n",
-                r->registry_unlinked ? "removed"
+                r->no_registry         ? "none: found by cookie and descendants only"
+                : r->registry_unlinked ? "removed"
                 : r->root_alive      ? "kept: the session's root process is alive"
                                      : "kept: something survived or could not be removed");
 }

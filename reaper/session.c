@@ -1,8 +1,10 @@
 #include "session.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "procfs.h"
 #include "safestr.h"
@@ -161,9 +163,21 @@ enum cr_registry_status session_load(struct session *s, uint32_t uid, const char
                                      char *why, size_t why_len)
 {
     memset(s, 0, sizeof *s);
+    s->lock_fd = -1;
+    if (writable && (s->lock_fd = registry_lock(uid, id)) < 0 && (errno == ENOENT || errno == ESTALE)) {
+        int reaped = errno == ESTALE;
+        if (why && why_len)
+            cr_strlcpy(why, reaped ? "reaped meanwhile by another reaper" : "no registry for this session",
+                       why_len);
+        return reaped ? CR_REG_REAPED : CR_REG_MISSING;
+    }
     enum cr_registry_status st = registry_open(&s->reg, uid, id, writable, why, why_len);
-    if (st != CR_REG_OK)
+    if (st != CR_REG_OK) {
+        if (s->lock_fd >= 0)
+            close(s->lock_fd);
+        s->lock_fd = -1;
         return st;
+    }
     cr_strlcpy(s->id, id, sizeof s->id);
     s->uid = uid;
     s->writable = writable;
@@ -191,6 +205,17 @@ void session_free(struct session *s)
     free(s->entry_refs);
     free(s->dir_refs);
     registry_close(&s->reg);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    s->lock_fd = -1;
+}
+
+void session_cookie_only(struct session *s, uint32_t uid, const char *id)
+{
+    memset(s, 0, sizeof *s);
+    s->lock_fd = -1;
+    s->uid = uid;
+    cr_strlcpy(s->id, id, sizeof s->id);
 }
 
 int session_root_alive(const struct session *s)

@@ -66,15 +66,22 @@ struct session {
     uint64_t root_start_time;
     uint32_t entries, overflow;
     int writable; /* records may be marked reaped */
+    int lock_fd;  /* held while writable: one reaper at a time */
     struct record_ref *entry_refs, *dir_refs;
     size_t nentry_refs, ndir_refs;
 };
 
 /* Opens and merges the session; on failure `why` says why (exit code 3).
- * `writable` maps the registry for marking records reaped. */
+ * `writable` maps the registry for marking records reaped and takes the
+ * session's lock first (registry_lock), so two reapers never act on one
+ * session at once; CR_REG_MISSING then may also mean "reaped meanwhile". */
 enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, int writable,
                                      char *why, size_t why_len);
 void session_free(struct session *s);
+
+/* A session without a registry (it could not be created: /dev/shm full or
+ * read-only): reaping it relies on the cookie scan and descendant walk. */
+void session_cookie_only(struct session *s, uint32_t uid, const char *id);
 
 /* 1 if the session's root process is alive (same start time). */
 int session_root_alive(const struct session *s);
