@@ -1,20 +1,44 @@
 #!/bin/sh
 # Installs the Debian packages chromereaper builds and tests with, when they
 # are missing: as root with apt-get, otherwise prints the exact command.
+# `scripts/deps.sh bench` also installs what `make bench` needs: gnuplot for
+# the plots, python3-psutil for the seed-style baseline, procps (pkill) and
+# util-linux (unshare) for the PID namespace the baselines run in.
 set -eu
 PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make"
-missing=""
-for p in $PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" -eq 0 ]; then
-    echo "deps: installing$missing" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq $missing >&2
-else
-    echo "deps: missing Debian packages:$missing" >&2
-    echo "deps: run: sudo apt-get update && sudo apt-get install -y$missing" >&2
-    exit 1
+BENCH_PKGS="gnuplot-nox python3-psutil procps util-linux"
+
+missing_of() {
+    out=""
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || out="$out $p"
+    done
+    echo "$out"
+}
+
+# install "what for" [apt-get options...] -- packages...
+install() {
+    what=$1; shift
+    opts=""
+    while [ "$1" != -- ]; do opts="$opts $1"; shift; done
+    shift
+    [ $# -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "deps: installing$what $*" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >&2
+        apt-get install -y -qq$opts "$@" >&2
+    else
+        echo "deps: missing Debian packages$what: $*" >&2
+        echo "deps: run: sudo apt-get update && sudo apt-get install -y$opts $*" >&2
+        exit 1
+    fi
+}
+
+# shellcheck disable=SC2046 # word splitting of the package lists is wanted
+install "" -- $(missing_of $PKGS)
+if [ "${1:-}" = bench ]; then
+    # shellcheck disable=SC2046
+    install " (for make bench)" --no-install-recommends -- $(missing_of $BENCH_PKGS)
 fi
+exit 0
