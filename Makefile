@@ -81,6 +81,24 @@ demo: deps
 	@$(MAKE) --no-print-directory -s all
 	@scripts/demo.sh
 
+# make bench: measurements, not gates (see docs/BENCHMARKS.md).  Bench-only
+# programs live in bench/ and build into build/bench/.
+BENCH_PROGS := $(addprefix $(BUILD)/bench/,forkloop append ns_init oracle_kill)
+BENCH_EMPTY := $(BUILD)/bench/libempty.so
+
+$(BENCH_EMPTY): bench/empty_preload.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -o $@ $<
+
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory -s all $(BUILD)/fixtures/bench_tree $(BENCH_PROGS) $(BENCH_EMPTY)
+	@bench/run.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/chromereaper
 	install -m 0755 $(REAPER) $(DESTDIR)$(PREFIX)/bin/chromereaper
