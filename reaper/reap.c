@@ -340,24 +340,14 @@ static void kill_processes(struct plan *p)
 }
 
 /* A directory Chrome made for the session may go only if it lies in a
- * temporary directory: a bot may create a profile it means to keep. */
+ * temporary directory: a bot may create a profile it means to keep.
+ * Compared by components; rmtree_checked then resolves the path without
+ * following symlinks, so the directory really is where its path says. */
 static int in_temp_dir(const char *path)
 {
-    if (strstr(path, "/../") || strstr(path, "/./"))
-        return 0;
     const char *tmpdir = getenv("TMPDIR");
-    const char *roots[] = {"/tmp/", "/dev/shm/", NULL};
-    for (int i = 0; roots[i]; i++)
-        if (strncmp(path, roots[i], strlen(roots[i])) == 0)
-            return 1;
-    if (tmpdir && tmpdir[0] == '/') {
-        size_t n = strlen(tmpdir);
-        while (n > 1 && tmpdir[n - 1] == '/')
-            n--;
-        if (strncmp(path, tmpdir, n) == 0 && path[n] == '/')
-            return 1;
-    }
-    return 0;
+    return rmtree_path_below(path, "/tmp") || rmtree_path_below(path, "/dev/shm") ||
+           (tmpdir && rmtree_path_below(path, tmpdir));
 }
 
 static void handle_dir(const struct plan *p, const struct tracked_dir *d, struct dir_result *out,
@@ -383,19 +373,11 @@ static void handle_dir(const struct plan *p, const struct tracked_dir *d, struct
         cr_strlcpy(out->why, "processes of the session survived", sizeof out->why);
         return;
     }
-    if (p->opt->dry_run) {
-        uint64_t dev, ino;
-        uid_t owner;
-        if (rmtree_identity(d->path, &dev, &ino, &owner) < 0)
-            out->action = DIR_ABSENT;
-        else if ((identity && (dev != d->dev || ino != d->ino)) || owner != p->s->uid)
-            out->action = DIR_KEPT;
-        else
-            out->action = DIR_PLANNED;
-        return;
-    }
-    switch (rmtree_checked(d->path, identity, d->dev, d->ino, p->s->uid, out->why, sizeof out->why)) {
-    case RMTREE_REMOVED: out->action = DIR_REMOVED; break;
+    enum rmtree_result rr =
+        p->opt->dry_run ? rmtree_check(d->path, identity, d->dev, d->ino, p->s->uid, out->why, sizeof out->why)
+                        : rmtree_checked(d->path, identity, d->dev, d->ino, p->s->uid, out->why, sizeof out->why);
+    switch (rr) {
+    case RMTREE_REMOVED: out->action = p->opt->dry_run ? DIR_PLANNED : DIR_REMOVED; break;
     case RMTREE_ABSENT: out->action = DIR_ABSENT; break;
     case RMTREE_MISMATCH: out->action = DIR_KEPT; break;
     case RMTREE_FAILED: out->action = DIR_FAILED; break;
