@@ -361,8 +361,12 @@ class Bench:
         scene = {"dir": d, "tmp": tmp, "session": s, "other": other,
                  "pidfile": os.path.join(d, "pids")}
         subprocess.run([TREE, "tree", str(size), s, scene["pidfile"], SHIM], env=env, check=True)
+        # the other bot's browser keeps its directory elsewhere: scene["tmp"]
+        # holds only what the reaped session made
+        other_tmp = os.path.join(d, "other-tmp")
+        os.makedirs(other_tmp)
         subprocess.run([TREE, "tree", str(self.OTHER_SESSION), other, os.path.join(d, "other"), SHIM],
-                       env=env, check=True)
+                       env=base_env(TMPDIR=other_tmp), check=True)
         subprocess.run([TREE, "bystanders", str(self.BYSTANDERS), os.path.join(d, "bystanders")],
                        env=env, check=True)
         scene["tree"] = self.read_pids(scene["pidfile"])
@@ -864,18 +868,19 @@ def table(res, errors):
         b = res["B8"]
         dn, de = b["delta_none"], b["delta_empty"]
         row("B8", "memory the shim adds to a process (/bin/sleep)",
-            f"RSS +{dn['Rss']} KiB, PSS +{dn['Pss']} KiB, private +{dn['Private']} KiB",
-            f"no preload RSS {b['none']['Rss']} KiB; vs empty preload RSS +{de['Rss']} KiB", "-",
+            f"RSS +{dn['Rss']:g} KiB (registry pages +{dn['RssShmem']:g}), PSS +{dn['Pss']:g} KiB, "
+            f"private +{dn['Private']:g} KiB",
+            f"no preload RSS {b['none']['Rss']:g} KiB; vs empty preload RSS +{de['Rss']:g} KiB", "-",
             "report", "reported")
     if "B3" in res:
         b = res["B3"]
         extra = ""
         if "B7" in res and res["B7"].get("registry"):
             r7 = res["B7"]["registry"]
-            extra = f"; after a Selenium session {r7['resident'] // 1024} KiB ({r7['records']:.0f} records)"
+            extra = f"; after a Selenium session {r7['resident'] // 1024:g} KiB ({r7['records']:.0f} records)"
         row("B8", "registry at default capacity (8,192 entries, 256 dirs)",
-            f"{b['size'] // 1024} KiB mapped; resident: fresh {b['resident_fresh'] // 1024} KiB{extra}; "
-            f"full {b['resident_full'] // 1024} KiB", "-", "-", "report", "reported")
+            f"{b['size'] // 1024:g} KiB; in /dev/shm: fresh {b['resident_fresh'] // 1024:g} KiB{extra}; "
+            f"full {b['resident_full'] // 1024:g} KiB", "-", "-", "report", "reported")
     for name, err in errors.items():
         row(name, "could not be measured", err, "-", "-", "-", "ERROR")
     head = ("#", "what", "measured (median)", "compared with", "ratio (IQR)", "target", "result")
@@ -943,12 +948,12 @@ set ylabel "fraction of sessions"
 set yrange [0:1.05]
 set key bottom right
 set grid
-plot '{dat}' index 0 using 1:2 with steps lw 2 title "chromereaper run", \\
-     '' index 0 using 1:2 with points pt 7 notitle, \\
-     '' index 1 using 1:2 with steps lw 2 title "{pre}", \\
-     '' index 1 using 1:2 with points pt 7 notitle, \\
-     '' index 2 using 1:2 with steps lw 2 title "oracle (kill -KILL exact pids, rm -rf exact dirs)", \\
-     '' index 2 using 1:2 with points pt 7 notitle
+plot '{dat}' index 0 using 1:2 with steps lt 1 lw 2 title "chromereaper run", \\
+     '' index 0 using 1:2 with points lt 1 pt 7 notitle, \\
+     '' index 1 using 1:2 with steps lt 2 lw 2 title "{pre}", \\
+     '' index 1 using 1:2 with points lt 2 pt 7 notitle, \\
+     '' index 2 using 1:2 with steps lt 3 lw 2 title "oracle (kill -KILL exact pids, rm -rf exact dirs)", \\
+     '' index 2 using 1:2 with points lt 3 pt 7 notitle
 """
         if subprocess.run(["gnuplot"], input=script, text=True).returncode == 0:
             made.append(out)
