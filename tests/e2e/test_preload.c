@@ -51,9 +51,9 @@ static void teardown(void)
         ts_kill_session(session);
     }
     for (int i = 0; i < nsession; i++)
-        kill(session_pids[i], SIGKILL);
+        ts_kill(session_pids[i], SIGKILL);
     if (bot > 0) {
-        kill(bot, SIGKILL);
+        ts_kill(bot, SIGKILL);
         ts_waitpid(bot, 10);
     }
     tb_bystander_stop(&bystander);
@@ -165,14 +165,14 @@ static void expect_clean_after_death(const char *how)
 Test(preload, sigkill_of_the_bot)
 {
     start_bot(NULL);
-    cr_assert_eq(kill(bot, SIGKILL), 0);
+    cr_assert_eq(ts_kill(bot, SIGKILL), 0);
     expect_clean_after_death("SIGKILL");
 }
 
 Test(preload, sigterm_of_the_bot)
 {
     start_bot(NULL);
-    cr_assert_eq(kill(bot, SIGTERM), 0);
+    cr_assert_eq(ts_kill(bot, SIGTERM), 0);
     expect_clean_after_death("SIGTERM");
 }
 

@@ -40,9 +40,9 @@ static void teardown(void)
         int nleft = ts_descendants(run_pid, left, MAX_PIDS);
         char *argv[] = {(char *)ts_build("chromereaper"), "reap", "--session", session, "--grace", "0", NULL};
         ts_run(argv, NULL);
-        kill(run_pid, SIGKILL);
+        ts_kill(run_pid, SIGKILL);
         for (int i = 0; i < nleft; i++)
-            kill(left[i], SIGKILL);
+            ts_kill(left[i], SIGKILL);
         ts_waitpid(run_pid, 10);
     }
     ts_kill_session(session);
@@ -87,7 +87,7 @@ Test(e2e, selenium_bot_killed_with_sigkill_leaves_nothing)
     /* chromium, its zygotes, renderers, gpu/utility and crashpad handlers */
     cr_assert_geq(browsers, 6, "only %d chromium processes in the session", browsers);
 
-    cr_assert_eq(kill(bot, SIGKILL), 0);
+    cr_assert_eq(ts_kill(bot, SIGKILL), 0);
     int st = ts_waitpid(run_pid, 120);
     char *text = ts_slurp(log);
     cr_assert_neq(st, -1, "run did not finish after the bot died: %s", text);

@@ -39,7 +39,7 @@ static void teardown(void)
     if (bot > 0 && !session[0])
         tb_session_of_root(bot, session, sizeof session);
     if (bot > 0)
-        kill(bot, SIGKILL);
+        ts_kill(bot, SIGKILL);
     if (run_pid > 0)
         ts_waitpid(run_pid, 30);
     if (session[0]) {

@@ -37,13 +37,13 @@ static void teardown(void)
 {
     ts_kill_session(session);
     for (int i = 0; i < npids; i++)
-        kill(pids[i], SIGKILL);
+        ts_kill(pids[i], SIGKILL);
     if (browser > 0) {
-        kill(browser, SIGKILL);
+        ts_kill(browser, SIGKILL);
         ts_waitpid(browser, 10);
     }
     if (bystander > 0) {
-        kill(bystander, SIGKILL);
+        ts_kill(bystander, SIGKILL);
         ts_waitpid(bystander, 10);
     }
     if (tmpdir_made[0])
@@ -228,7 +228,7 @@ Test(reaper, run_forwards_sigterm_and_exits_128_plus_n)
     }
     cr_assert(opened, "the command never started under the shim");
     registry_close(&reg);
-    kill(run, SIGTERM);
+    ts_kill(run, SIGTERM);
     int st = ts_waitpid(run, 30);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM, "status %#x", st);
 }

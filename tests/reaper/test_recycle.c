@@ -33,8 +33,8 @@ static void teardown(void)
         pid_t kids[64];
         int n = ts_descendants(run_pid, kids, 64);
         for (int i = 0; i < n; i++)
-            kill(kids[i], SIGKILL);
-        kill(run_pid, SIGKILL);
+            ts_kill(kids[i], SIGKILL);
+        ts_kill(run_pid, SIGKILL);
         ts_waitpid(run_pid, 10);
     }
     ts_kill_session(session);
@@ -82,7 +82,7 @@ Test(recycle, more_records_than_slots_and_nothing_alive_lost)
     /* the end of the bot still reaps the keeper: its records were kept */
     pid_t kids[4];
     cr_assert_eq(ts_descendants(run_pid, kids, 1), 1);
-    kill(kids[0], SIGKILL);
+    ts_kill(kids[0], SIGKILL);
     int st = ts_waitpid(run_pid, 60);
     run_pid = -1;
     cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGKILL, "%#x", st);

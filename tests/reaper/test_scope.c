@@ -37,7 +37,7 @@ static void teardown(void)
     if (reg.hdr)
         registry_close(&reg);
     for (int i = 0; i < nkids; i++) {
-        kill(kids[i], SIGKILL);
+        ts_kill(kids[i], SIGKILL);
         ts_waitpid(kids[i], 10);
     }
     ts_kill_session(session);
@@ -118,7 +118,7 @@ Test(scope, a_reused_pid_is_never_signalled)
         cr_skip_test("needs root to steer pid allocation (ns_last_pid)");
     pid_t first = bystander();
     record(first, start_of(first), CR_ROLE_BROWSER);
-    kill(first, SIGKILL);
+    ts_kill(first, SIGKILL);
     ts_waitpid(first, 10);
     nkids--;
     pid_t again = -1;
@@ -132,7 +132,7 @@ Test(scope, a_reused_pid_is_never_signalled)
             again = bystander();
         close(fd);
         if (again != first && again > 0) {
-            kill(again, SIGKILL);
+            ts_kill(again, SIGKILL);
             ts_waitpid(again, 10);
             nkids--;
         }

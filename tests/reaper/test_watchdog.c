@@ -43,7 +43,7 @@ static void teardown(void)
         ts_kill_session(session);
     }
     for (int i = 0; i < npids; i++)
-        kill(pids[i], SIGKILL);
+        ts_kill(pids[i], SIGKILL);
     if (bot > 0) {
         kill(-bot, SIGKILL);
         ts_waitpid(bot, 10);

@@ -65,8 +65,10 @@ int tb_pids_with_env(const char *entry, pid_t *out, int max)
     while (d && (de = readdir(d)) != NULL && n < max) {
         uint64_t pid;
         if (cr_parse_u64(de->d_name, &pid) == 0 && (pid_t)pid != getpid() && ts_alive((pid_t)pid) &&
-            proc_environ_has((pid_t)pid, entry) == 1)
+            proc_environ_has((pid_t)pid, entry) == 1) {
+            ts_remember((pid_t)pid);
             out[n++] = (pid_t)pid;
+        }
     }
     if (d)
         closedir(d);
@@ -148,8 +150,8 @@ void tb_bystander_stop(struct tb_bystander *b)
     pid_t pids[256];
     int n = tb_pids_with_env(b->tag, pids, 256);
     for (int i = 0; i < n; i++)
-        kill(pids[i], SIGKILL);
-    kill(b->pid, SIGKILL);
+        ts_kill(pids[i], SIGKILL);
+    ts_kill(b->pid, SIGKILL);
     ts_waitpid(b->pid, 10);
     for (int i = 0; i < n; i++)
         ts_wait_gone(pids[i], 5);
@@ -207,8 +209,10 @@ int tb_session_live_pids(const char *id, pid_t *out, int max)
     long pids[1024];
     int n = json_ints(text, "pid", pids, 1024), k = 0;
     for (int i = 0; i < n && k < max; i++)
-        if (ts_alive((pid_t)pids[i]))
+        if (ts_alive((pid_t)pids[i])) {
+            ts_remember((pid_t)pids[i]);
             out[k++] = (pid_t)pids[i];
+        }
     free(text);
     return k;
 }

@@ -9,12 +9,56 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "procfs.h"
 #include "safestr.h"
+
+#define REMEMBERED_MAX 8192
+
+static struct {
+    pid_t pid;
+    uint64_t start_time;
+} remembered[REMEMBERED_MAX];
+static int nremembered;
+
+void ts_remember(pid_t pid)
+{
+    struct proc_stat st;
+    if (pid <= 0 || proc_stat_read(pid, &st) < 0)
+        return;
+    for (int i = 0; i < nremembered; i++)
+        if (remembered[i].pid == pid) {
+            remembered[i].start_time = st.start_time; /* the newest holder of the pid */
+            return;
+        }
+    if (nremembered < REMEMBERED_MAX) {
+        remembered[nremembered].pid = pid;
+        remembered[nremembered++].start_time = st.start_time;
+    }
+}
+
+int ts_kill(pid_t pid, int sig)
+{
+    for (int i = 0; pid > 0 && i < nremembered; i++) {
+        if (remembered[i].pid != pid)
+            continue;
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+            return -1;
+        struct proc_stat st;
+        int rc = -1;
+        if (proc_stat_read(pid, &st) == 0 && st.start_time == remembered[i].start_time)
+            rc = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+        close(fd);
+        return rc;
+    }
+    errno = ESRCH;
+    return -1;
+}
 
 static const char *rotate(const char *base, const char *rel)
 {
@@ -77,6 +121,7 @@ pid_t ts_spawn(char *const argv[], const char *session, const char *stdout_path)
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    ts_remember(pid);
     return pid;
 }
 
@@ -178,8 +223,10 @@ int ts_read_pids(const char *path, pid_t *out, int max)
     if (!f)
         return 0;
     int n = 0, v;
-    while (n < max && fscanf(f, "%d", &v) == 1)
+    while (n < max && fscanf(f, "%d", &v) == 1) {
+        ts_remember(v);
         out[n++] = v;
+    }
     fclose(f);
     return n;
 }
@@ -214,11 +261,16 @@ static int for_each_cookie_holder(const char *session, int sig)
         uint64_t pid;
         if (cr_parse_u64(de->d_name, &pid) < 0 || (pid_t)pid == getpid())
             continue;
+        /* pin it first, then check: the signal reaches the process we read */
+        int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+        if (fd < 0)
+            continue;
         if (ts_alive((pid_t)pid) && proc_environ_has((pid_t)pid, cookie) == 1) {
             n++;
             if (sig)
-                kill((pid_t)pid, sig);
+                syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
         }
+        close(fd);
     }
     closedir(d);
     return n;
@@ -252,6 +304,7 @@ int ts_descendants(pid_t root, pid_t *out, int max)
                 known |= out[i] == (pid_t)pid;
             }
             if (parent_in && !known) {
+                ts_remember((pid_t)pid);
                 out[n++] = (pid_t)pid;
                 grew = 1;
             }

@@ -45,6 +45,15 @@ int ts_waitpid(pid_t pid, double max_sec);
 /* Alive and not a zombie. */
 int ts_alive(pid_t pid);
 
+/* Killing in a test's cleanup must not hit a stranger: pids wrap fast here
+ * (pid_max 32768, suites forking thousands), and a pid read from a file or
+ * left from a spawn may belong to another test's process by teardown time.
+ * ts_spawn, ts_read_pids and ts_descendants remember each pid with its start
+ * time; ts_kill signals through a pidfd only a process that still is the one
+ * remembered, and never a process group. */
+int ts_kill(pid_t pid, int sig);
+void ts_remember(pid_t pid);
+
 /* Reads whitespace-separated pids from a file; returns how many. */
 int ts_read_pids(const char *path, pid_t *out, int max);
 
