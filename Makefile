@@ -62,6 +62,11 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/support -o $@ $^ -lpthread
 
+# static_*.c fixtures are linked -static: LD_PRELOAD means nothing to them.
+$(BUILD)/fixtures/static_%: tests/fixtures/static_%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $<
+
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(CRITERION_LIBS) -lpthread

@@ -53,8 +53,8 @@ int proc_file_read(pid_t pid, const char *name, char *buf, size_t cap, size_t *l
     return 0;
 }
 
-/* Fields after the command name: "pid (comm) S ppid ..."; comm may hold
- * spaces and parentheses, so parsing starts after the last ')'. */
+/* "pid (comm) S ppid ...": the pid is the leading number; comm may hold
+ * spaces and parentheses, so the other fields are parsed after the last ')'. */
 int proc_stat_read(pid_t pid, struct proc_stat *out)
 {
     char buf[1024];
@@ -66,6 +66,10 @@ int proc_stat_read(pid_t pid, struct proc_stat *out)
         errno = EINVAL;
         return -1;
     }
+    uint64_t self = 0;
+    for (const char *q = buf; *q >= '0' && *q <= '9'; q++)
+        self = self * 10 + (uint64_t)(*q - '0');
+    out->pid = (pid_t)self;
     p += 2;
     /* field 3 is the state, then ppid (4) ... starttime (22) */
     int field = 3;
@@ -173,7 +177,7 @@ int proc_environ_has(pid_t pid, const char *entry)
     return found;
 }
 
-int proc_in_nested_pidns(pid_t pid)
+int proc_nspid_read(pid_t pid, pid_t *out, int max)
 {
     char buf[2048];
     size_t len;
@@ -183,13 +187,53 @@ int proc_in_nested_pidns(pid_t pid)
     if (!p)
         return 0; /* kernels without NSpid have no nesting we can see */
     p += 7;
-    char *eol = strchr(p, '\n');
-    int fields = 0, in_num = 0;
-    for (; *p && p != eol; p++) {
-        int digit = *p >= '0' && *p <= '9';
-        if (digit && !in_num)
-            fields++;
-        in_num = digit;
+    int levels = 0, in_num = 0;
+    uint64_t v = 0;
+    for (;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            v = in_num ? v * 10 + (uint64_t)(*p - '0') : (uint64_t)(*p - '0');
+            in_num = 1;
+            continue;
+        }
+        if (in_num) {
+            if (levels < max)
+                out[levels] = (pid_t)v;
+            levels++;
+        }
+        in_num = 0;
+        if (*p == '\n' || *p == '\0')
+            break;
     }
-    return fields > 1;
+    if (levels == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return levels;
+}
+
+int proc_in_nested_pidns(pid_t pid)
+{
+    pid_t chain[1];
+    int levels = proc_nspid_read(pid, chain, 1);
+    return levels < 0 ? -1 : levels > 1;
+}
+
+#define NSPID_MAX 32 /* the kernel nests PID namespaces 32 deep at most */
+
+int proc_nslocal_match(pid_t pid, pid_t parent, pid_t local, pid_t local_parent)
+{
+    pid_t child_chain[NSPID_MAX], parent_chain[NSPID_MAX];
+    int nc = proc_nspid_read(pid, child_chain, NSPID_MAX);
+    int np = proc_nspid_read(parent, parent_chain, NSPID_MAX);
+    if (nc < 0 || np < 0)
+        return -1;
+    if (nc > NSPID_MAX)
+        nc = NSPID_MAX;
+    if (np > NSPID_MAX)
+        np = NSPID_MAX;
+    /* level 0 is this /proc's own view: a namespace-local record is never that */
+    for (int level = 1; level < nc && level < np; level++)
+        if (child_chain[level] == local && parent_chain[level] == local_parent)
+            return 1;
+    return 0;
 }

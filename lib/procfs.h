@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 struct proc_stat {
+    pid_t pid;           /* field 1: the pid as this /proc's namespace sees it */
     pid_t ppid;
     char state;          /* R, S, D, Z, T, ... */
     uint64_t start_time; /* clock ticks after boot (field 22) */
@@ -37,6 +38,21 @@ int proc_environ_has(pid_t pid, const char *entry);
 /* Innermost-to-host mapping: the host PID of a process is the first NSpid
  * field; 1 if the process lives in a nested PID namespace. */
 int proc_in_nested_pidns(pid_t pid);
+
+/* The NSpid chain of /proc/<pid>/status: the pid as this /proc's namespace
+ * sees it first, then as each nested PID namespace sees it, innermost last.
+ * Stores up to `max` values; returns the number of levels (1: not nested),
+ * 0 on kernels without NSpid, -1 if unreadable. */
+int proc_nspid_read(pid_t pid, pid_t *out, int max);
+
+/* Maps a record made inside a PID namespace back to this /proc's view: 1 if
+ * process `pid` (whose parent here is `parent`) and its parent are seen as
+ * `local` and `local_parent` at one same nested level of their NSpid chains,
+ * i.e. `pid` is the child that a process calling itself `local_parent`
+ * created and called `local`; 0 if not, -1 if either is unreadable.  Pids
+ * inside namespaces are reused and repeat across namespaces: callers match
+ * only among processes they already know belong to the session. */
+int proc_nslocal_match(pid_t pid, pid_t parent, pid_t local, pid_t local_parent);
 
 /* "/proc/<pid>/<name>" without snprintf (async-signal-safe). */
 int proc_path(char *buf, size_t cap, pid_t pid, const char *name);

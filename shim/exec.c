@@ -4,33 +4,91 @@
  * chromedriver that way): stack storage only, no writes to globals, and the
  * caller's environ is never modified: a rebuilt environment is a new array. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "registry.h"
+#include "safestr.h"
 #include "shim.h"
 
 extern char **environ;
 
 typedef int (*exec_fn)(const char *, char *const[], char *const[]);
 
-static int exec_tracked(exec_fn real, const char *file, char *const argv[], char *const envp[])
+/* One exec call: by path (execve, execvpe), relative to a directory
+ * descriptor (execveat), or of an open file (fexecve). */
+struct exec_call {
+    exec_fn by_path;
+    int (*at)(int, const char *, char *const[], char *const[], int);
+    int (*by_fd)(int, char *const[], char *const[]);
+    const char *file;
+    int fd, flags;
+};
+
+static int exec_real(const struct exec_call *c, char *const argv[], char *const envp[])
+{
+    if (c->by_path)
+        return c->by_path(c->file, argv, envp);
+    if (c->at)
+        return c->at(c->fd, c->file, argv, envp, c->flags);
+    if (c->by_fd)
+        return c->by_fd(c->fd, argv, envp);
+    errno = ENOSYS;
+    return -1;
+}
+
+static int exec_tracked_call(const struct exec_call *c, const char *exe, char *const argv[],
+                             char *const envp[])
 {
     if (!shim_active())
-        return real(file, argv, envp);
-    shim_record_process(0, CR_SEEN_EXEC, file, (const char *const *)argv);
+        return exec_real(c, argv, envp);
+    shim_record_process(0, CR_SEEN_EXEC, exe, (const char *const *)argv);
 
     /* too large an environment is passed through rather than rebuilt */
     size_t need = shim_env_count(envp) + 3;
     char *slots[need <= SHIM_ENV_MAX_SLOTS ? need : 1];
     struct shim_envbuf buf = {.slots = slots, .nslots = sizeof slots / sizeof *slots};
     char *const *env = shim_env_with_session(envp, &buf);
-    int rc = real(file, argv, env ? env : envp);
+    int rc = exec_real(c, argv, env ? env : envp);
     int saved = errno;
     /* still running the old image: say so, so the role is not misread */
     shim_record_process(0, CR_SEEN_EXEC_FAILED, NULL, NULL);
     errno = saved;
     return rc;
+}
+
+static int exec_tracked(exec_fn real, const char *file, char *const argv[], char *const envp[])
+{
+    struct exec_call c = {.by_path = real, .file = file};
+    return exec_tracked_call(&c, file, argv, envp);
+}
+
+/* What an execveat/fexecve runs, for the record: `rel` as given when it is
+ * absolute or relative to the working directory, else the descriptor's
+ * path (from /proc/self/fd) joined with it.  Stack storage only. */
+static const char *fd_path(int fd, const char *rel, char *buf, size_t cap)
+{
+    if (rel && (rel[0] == '/' || (fd == AT_FDCWD && rel[0])))
+        return rel;
+    char num[24], link[64];
+    cr_utoa((uint64_t)(fd < 0 ? 0 : fd), num, sizeof num);
+    cr_strlcpy(link, "fd/", sizeof link);
+    cr_strlcat(link, num, sizeof link);
+    char path[64];
+    if (fd < 0 || proc_path(path, sizeof path, 0, link) < 0)
+        return rel ? rel : "";
+    ssize_t n = readlink(path, buf, cap - 1);
+    if (n <= 0)
+        return rel ? rel : "";
+    buf[n] = '\0';
+    if (rel && rel[0]) {
+        cr_strlcat(buf, "/", cap);
+        cr_strlcat(buf, rel, cap);
+    }
+    return buf;
 }
 
 __attribute__((visibility("default"))) int execve(const char *path, char *const argv[],
@@ -105,4 +163,32 @@ __attribute__((visibility("default"))) int execle(const char *path, const char *
 {
     EXEC_VARARGS(SHIM_REAL(execve), path, arg, char *const *envp,
                  envp = va_arg(ap, char *const *));
+}
+
+/* execveat(2) and fexecve(3): glibc runs both on the execveat system call
+ * (fexecve falls back to /proc/self/fd), never through execve. */
+__attribute__((visibility("default"))) int execveat(int dirfd, const char *path,
+                                                    char *const argv[], char *const envp[],
+                                                    int flags)
+{
+    struct exec_call c = {.at = SHIM_REAL(execveat), .file = path, .fd = dirfd, .flags = flags};
+    if (!c.at) {
+        errno = ENOSYS;
+        return -1;
+    }
+    char buf[PATH_MAX];
+    return exec_tracked_call(&c, shim_active() ? fd_path(dirfd, path, buf, sizeof buf) : path,
+                             argv, envp);
+}
+
+__attribute__((visibility("default"))) int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    struct exec_call c = {.by_fd = SHIM_REAL(fexecve), .fd = fd};
+    if (!c.by_fd) {
+        errno = ENOSYS;
+        return -1;
+    }
+    char buf[PATH_MAX];
+    return exec_tracked_call(&c, shim_active() ? fd_path(fd, NULL, buf, sizeof buf) : NULL, argv,
+                             envp);
 }

@@ -1,8 +1,12 @@
-/* fork(): the parent records the child.  Renderers are zygote forks that
- * never exec, so this is the only place they are seen.  Only the parent
- * does work, after the real fork returns: nothing runs in the child, and
- * nothing here takes a lock a multithreaded fork could leave held. */
+/* fork(), vfork() and the glibc clone() wrapper: the parent records the
+ * child.  Renderers are zygote forks that never exec, so this is the only
+ * place they are seen; a sandboxed zygote's are clone(CLONE_NEWPID)
+ * children.  Only the parent does work, after the real call returns:
+ * nothing runs in the child, and nothing here takes a lock a multithreaded
+ * fork could leave held. */
 #include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <unistd.h>
 
 #include "registry.h"
@@ -15,3 +19,86 @@ __attribute__((visibility("default"))) pid_t fork(void)
         shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
     return pid;
 }
+
+/* clone(fn, stack, flags, arg, [ptid, tls, ctid]): Chromium's ForkWithFlags
+ * calls it with a small stack whose fn longjmps back into the caller's
+ * frame, so every argument goes through untouched, and the child never
+ * comes back through here.  Reading the three optional arguments when the
+ * caller passed fewer is what glibc's own wrapper does: it ignores them
+ * unless `flags` asks for them.  Threads (CLONE_THREAD) are not
+ * processes. */
+__attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack, int flags,
+                                                 void *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    pid_t *ptid = va_arg(ap, pid_t *);
+    void *tls = va_arg(ap, void *);
+    pid_t *ctid = va_arg(ap, pid_t *);
+    va_end(ap);
+    int (*real)(int (*)(void *), void *, int, void *, ...) = SHIM_REAL(clone);
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int pid = real(fn, stack, flags, arg, ptid, tls, ctid);
+    if (pid > 0 && !(flags & CLONE_THREAD))
+        shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
+    return pid;
+}
+
+/* vfork(): the child borrows our memory and stack until it execs or exits,
+ * so no C frame may be live across the call (the child would return
+ * through it and leave it clobbered for the parent).  As in glibc's own
+ * vfork, the return address goes into a register, the syscall is made,
+ * and the address is pushed back; the child returns at once, and only the
+ * parent, resumed once the child has exec'd or exited, calls into C to
+ * record it.  The child's exec is recorded by the exec wrappers as well. */
+__attribute__((used)) void shim_vfork_parent(pid_t pid)
+{
+    shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
+}
+
+__attribute__((used)) long shim_vfork_failed(long rc)
+{
+    errno = (int)-rc;
+    return -1;
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        ".p2align 4\n"
+        "vfork:\n"
+        "    .cfi_startproc\n"
+        "    popq %rdx\n" /* return address: preserved by the syscall, ours to use */
+        "    .cfi_adjust_cfa_offset -8\n"
+        "    .cfi_register %rip, %rdx\n"
+        "    movl $58, %eax\n" /* SYS_vfork */
+        "    syscall\n"
+        "    pushq %rdx\n"
+        "    .cfi_adjust_cfa_offset 8\n"
+        "    .cfi_rel_offset %rip, 0\n"
+        "    cmpq $-4095, %rax\n"
+        "    jae 2f\n"
+        "    testl %eax, %eax\n"
+        "    jz 1f\n"
+        /* parent: the child has exec'd or exited; the stack is ours again */
+        "    pushq %rax\n"
+        "    .cfi_adjust_cfa_offset 8\n"
+        "    movl %eax, %edi\n"
+        "    call shim_vfork_parent\n"
+        "    popq %rax\n"
+        "    .cfi_adjust_cfa_offset -8\n"
+        "1:  ret\n"
+        "2:  subq $8, %rsp\n"
+        "    .cfi_adjust_cfa_offset 8\n"
+        "    movq %rax, %rdi\n"
+        "    call shim_vfork_failed\n"
+        "    addq $8, %rsp\n"
+        "    .cfi_adjust_cfa_offset -8\n"
+        "    ret\n"
+        "    .cfi_endproc\n"
+        ".size vfork, .-vfork\n");
+#endif

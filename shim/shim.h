@@ -8,20 +8,31 @@
 
 #include <spawn.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "role.h"
 
-/* Real libc functions, resolved once in the constructor. */
+/* Real libc functions, resolved once in the constructor.  Those after
+ * mkdtemp are optional: a libc without one makes its wrapper fail with
+ * ENOSYS instead of disabling the library. */
+typedef int (*shim_spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                             const posix_spawnattr_t *, char *const[], char *const[]);
 struct shim_real {
     pid_t (*fork)(void);
     int (*execve)(const char *, char *const[], char *const[]);
     int (*execvpe)(const char *, char *const[], char *const[]);
-    int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                       const posix_spawnattr_t *, char *const[], char *const[]);
-    int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                        const posix_spawnattr_t *, char *const[], char *const[]);
+    shim_spawn_fn posix_spawn;  /* the default version (GLIBC_2.15 on x86_64) */
+    shim_spawn_fn posix_spawnp;
     char *(*mkdtemp)(char *);
+    int (*clone)(int (*)(void *), void *, int, void *, ...);
+    int (*execveat)(int, const char *, char *const[], char *const[], int);
+    int (*fexecve)(int, char *const[], char *const[]);
+    shim_spawn_fn posix_spawn_compat;  /* GLIBC_2.2.5: runs a script without #! through sh */
+    shim_spawn_fn posix_spawnp_compat;
+    int (*system)(const char *);
+    FILE *(*popen)(const char *, const char *);
+    int (*pclose)(FILE *);
 };
 extern struct shim_real shim_real;
 
@@ -38,6 +49,13 @@ enum cr_role shim_role(void);
 /* A process this one started (fork/posix_spawn) or this process about to
  * exec (`pid` = 0): `argv` NULL means "same image as ours". */
 void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv);
+
+/* posix_spawn(p) through `real`, with the session put back into `envp` and
+ * the child recorded (the pid pointer may be NULL).  `envp` NULL means
+ * environ.  Shared by the posix_spawn wrappers, system() and popen(). */
+int shim_spawn(shim_spawn_fn real, pid_t *pid, const char *file,
+               const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
+               char *const argv[], char *const envp[]);
 
 /* A directory a browser-stack process created (mkdtemp) or named
  * (--user-data-dir); `absent` says it did not exist at launch. */

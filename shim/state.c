@@ -50,8 +50,61 @@ static int parse_log_level(const char *s)
     return 1;
 }
 
-/* `pid` 0 is this process, which may be a vfork child: getpid() then
- * names the child, which is what we want. */
+/* Set when this process is known to live in a PID namespace nested below
+ * the one /proc shows: its pids are not /proc's.  Written only where no
+ * vfork child can be running (constructor records); fork children inherit
+ * it, and stay in that namespace. */
+static int in_nested_pidns;
+
+/* The first processes of a new PID namespace see themselves as pid 1, or
+ * their parent outside it as pid 0: what is left to go by when /proc cannot
+ * be read (Chrome's sandbox chroots its zygote to an empty directory). */
+static int looks_nested(void)
+{
+    return in_nested_pidns || getpid() == 1 || getppid() == 0;
+}
+
+/* Fills the identity of this process (`pid` 0; it may be a vfork child:
+ * getpid() then names the child) or of a child it created.  Pids go in as
+ * /proc sees them, which is what the reaper reads; a child's pid that only
+ * makes sense inside our PID namespace is recorded as such (flagged), never
+ * passed off as a /proc pid. */
+static void fill_identity(struct cr_entry *e, pid_t pid, int from_constructor)
+{
+    struct proc_stat self;
+    int self_ok = proc_stat_read(0, &self) == 0;
+    int nested = self_ok ? self.pid != getpid() : looks_nested();
+    if (from_constructor && nested)
+        in_nested_pidns = 1;
+    if (pid <= 0) {
+        if (self_ok) {
+            e->pid = self.pid;
+            e->ppid = self.ppid;
+            e->start_time = self.start_time;
+        } else {
+            e->pid = getpid();
+            e->ppid = getppid();
+            if (nested)
+                e->flags |= CR_ENTRY_PIDNS;
+        }
+        return;
+    }
+    e->pid = pid;
+    struct proc_stat st;
+    if (nested) {
+        /* /proc/<pid> would name some other process */
+        e->ppid = getpid();
+        e->flags |= CR_ENTRY_PIDNS;
+    } else if (proc_stat_read(pid, &st) == 0) {
+        e->ppid = st.ppid;
+        e->start_time = st.start_time;
+    } else {
+        e->ppid = self_ok ? self.pid : getpid();
+    }
+}
+
+/* `pid` 0 is this process, which may be a vfork child: no writes to
+ * anything but the stack and the registry. */
 void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv)
 {
     if (!active)
@@ -59,17 +112,7 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
     int saved = errno;
     struct cr_entry e;
     memset(&e, 0, sizeof e);
-    struct proc_stat st;
-    e.pid = pid > 0 ? pid : getpid();
-    if (proc_stat_read(pid > 0 ? pid : 0, &st) == 0) {
-        e.ppid = st.ppid;
-        e.start_time = st.start_time;
-    } else {
-        e.ppid = pid > 0 ? getpid() : getppid();
-    }
-    /* inside a new PID namespace our pid is namespace-local */
-    if (getpid() == 1 || getppid() == 0)
-        e.flags |= CR_ENTRY_PIDNS;
+    fill_identity(&e, pid, seen_by == CR_SEEN_CONSTRUCTOR || seen_by == CR_SEEN_ROOT);
     e.seen_by = (uint32_t)seen_by;
     enum cr_role role;
     const char *udd = NULL;
@@ -98,7 +141,6 @@ void shim_record_dir(const char *path, unsigned origin)
     memset(&d, 0, sizeof d);
     struct stat sb;
     struct proc_stat st;
-    d.pid = getpid();
     d.origin = origin;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         d.dev = (uint64_t)sb.st_dev;
@@ -106,8 +148,12 @@ void shim_record_dir(const char *path, unsigned origin)
     } else {
         d.flags |= CR_DIR_ABSENT_AT_LAUNCH;
     }
-    if (proc_stat_read(0, &st) == 0)
+    if (proc_stat_read(0, &st) == 0) {
+        d.pid = st.pid;
         d.start_time = st.start_time;
+    } else {
+        d.pid = getpid();
+    }
     /* a path too long for the table is not recorded: never delete a guess */
     if (cr_strlcpy(d.path, path, sizeof d.path) < sizeof d.path)
         registry_append_dir(&registry, &d);
@@ -174,6 +220,22 @@ static int open_or_create_session(int *created)
     return 0;
 }
 
+/* The version of `name` the loader binds for new programs, where libc has
+ * several (x86_64 posix_spawn: GLIBC_2.15 and the older GLIBC_2.2.5). */
+static void *resolve_version(const char *name, const char *version)
+{
+    void *f = version ? dlvsym(RTLD_NEXT, name, version) : NULL;
+    return f ? f : resolve(name);
+}
+
+#if defined(__x86_64__)
+#define SPAWN_VERSION "GLIBC_2.15"
+#define SPAWN_COMPAT_VERSION "GLIBC_2.2.5"
+#else
+#define SPAWN_VERSION NULL
+#define SPAWN_COMPAT_VERSION NULL
+#endif
+
 void shim_resolve_real(void)
 {
     int saved = errno;
@@ -184,11 +246,27 @@ void shim_resolve_real(void)
     if (!shim_real.execvpe)
         shim_real.execvpe = resolve("execvpe");
     if (!shim_real.posix_spawn)
-        shim_real.posix_spawn = resolve("posix_spawn");
+        shim_real.posix_spawn = resolve_version("posix_spawn", SPAWN_VERSION);
     if (!shim_real.posix_spawnp)
-        shim_real.posix_spawnp = resolve("posix_spawnp");
+        shim_real.posix_spawnp = resolve_version("posix_spawnp", SPAWN_VERSION);
     if (!shim_real.mkdtemp)
         shim_real.mkdtemp = resolve("mkdtemp");
+    if (!shim_real.clone)
+        shim_real.clone = resolve("clone");
+    if (!shim_real.execveat)
+        shim_real.execveat = dlsym(RTLD_NEXT, "execveat"); /* glibc 2.34 */
+    if (!shim_real.fexecve)
+        shim_real.fexecve = resolve("fexecve");
+    if (!shim_real.posix_spawn_compat)
+        shim_real.posix_spawn_compat = resolve_version("posix_spawn", SPAWN_COMPAT_VERSION);
+    if (!shim_real.posix_spawnp_compat)
+        shim_real.posix_spawnp_compat = resolve_version("posix_spawnp", SPAWN_COMPAT_VERSION);
+    if (!shim_real.system)
+        shim_real.system = resolve("system");
+    if (!shim_real.popen)
+        shim_real.popen = resolve("popen");
+    if (!shim_real.pclose)
+        shim_real.pclose = resolve("pclose");
     errno = saved;
 }
 

@@ -72,8 +72,9 @@ Test(shim_errno, wrappers_leave_errno_as_libc_does, .init = shx_init, .fini = sh
 Test(shim_exports, only_the_wrapped_libc_functions)
 {
     static const char *const wrapped[] = {
-        "fork", "execve", "execv", "execvp", "execvpe", "execl",
-        "execlp", "execle", "posix_spawn", "posix_spawnp", "mkdtemp",
+        "fork",     "vfork",   "clone",       "execve",       "execv",  "execvp", "execvpe",
+        "execl",    "execlp",  "execle",      "execveat",     "fexecve", "posix_spawn",
+        "posix_spawnp", "system", "popen",    "pclose",       "mkdtemp",
     };
     enum { NW = sizeof wrapped / sizeof *wrapped };
     char *out = NULL;
@@ -88,6 +89,8 @@ Test(shim_exports, only_the_wrapped_libc_functions)
         char addr[64], type[8], name[512];
         int f = sscanf(l, "%63s %7s %511s", addr, type, name);
         cr_assert_eq(f, 3, "unexpected nm line \"%s\"", l);
+        if (strcmp(type, "A") == 0 && strncmp(name, "GLIBC_", 6) == 0)
+            continue; /* the version names those two versions are defined under */
         char *at = strchr(name, '@'); /* fork@@VERSION */
         if (at)
             *at = '\0';
@@ -103,8 +106,14 @@ Test(shim_exports, only_the_wrapped_libc_functions)
             seen[known]++;
         }
     }
-    for (int i = 0; i < NW; i++)
-        cr_expect_eq(seen[i], 1, "%s exported %d times", wrapped[i], seen[i]);
+    for (int i = 0; i < NW; i++) {
+        int want = 1;
+#if defined(__x86_64__)
+        /* glibc has two versions of these: one wrapper for each */
+        want += strcmp(wrapped[i], "posix_spawn") == 0 || strcmp(wrapped[i], "posix_spawnp") == 0;
+#endif
+        cr_expect_eq(seen[i], want, "%s exported %d times", wrapped[i], seen[i]);
+    }
     free(out);
 }
 
