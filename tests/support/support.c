@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -106,6 +107,10 @@ pid_t ts_spawn(char *const argv[], const char *session, const char *stdout_path)
     cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         setpgid(0, 0);
+        /* if the test worker is killed (a time-out) before its .fini can
+         * clean up, what it started must not run on: a bot dies with it,
+         * and its session is then reaped like any other */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (session) {
             setenv("LD_PRELOAD", ts_build("libchromereaper.so"), 1);
             setenv("CHROMEREAPER_SESSION", session, 1);
