@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -143,8 +145,12 @@ enum cr_registry_status registry_validate(const void *map, size_t size, uint32_t
         return fail(why, why_len, CR_REG_CORRUPT, "truncated: smaller than its header");
     if (memcmp(h->magic, CR_REGISTRY_MAGIC, sizeof h->magic) != 0)
         return fail(why, why_len, CR_REG_CORRUPT, "not a chromereaper registry (bad magic)");
-    if (h->version != CR_REGISTRY_VERSION)
-        return fail(why, why_len, CR_REG_VERSION, "registry layout version not supported");
+    if (h->version != CR_REGISTRY_VERSION) {
+        if (why && why_len)
+            snprintf(why, why_len, "registry layout version %u not supported (this build reads %u)",
+                     h->version, CR_REGISTRY_VERSION);
+        return CR_REG_VERSION;
+    }
     if (h->header_size != CR_HEADER_SIZE || h->entry_size != CR_ENTRY_SIZE ||
         h->dir_size != CR_DIR_SIZE)
         return fail(why, why_len, CR_REG_CORRUPT, "record sizes do not match the layout");
@@ -183,10 +189,16 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
         rc = fail(why, why_len, CR_REG_IO, "cannot stat the registry");
     else if (!S_ISREG(st.st_mode))
         rc = fail(why, why_len, CR_REG_FOREIGN, "registry is not a regular file");
-    else if (st.st_uid != uid)
-        rc = fail(why, why_len, CR_REG_FOREIGN, "registry file belongs to another uid");
-    else if ((st.st_mode & 07777) != 0600)
-        rc = fail(why, why_len, CR_REG_FOREIGN, "registry file mode is not 0600");
+    else if (st.st_uid != uid) {
+        rc = CR_REG_FOREIGN;
+        if (why && why_len)
+            snprintf(why, why_len, "registry file belongs to another uid (%u, not %u)",
+                     (unsigned)st.st_uid, uid);
+    } else if ((st.st_mode & 07777) != 0600) {
+        rc = CR_REG_FOREIGN;
+        if (why && why_len)
+            snprintf(why, why_len, "registry file mode is %04o, not 0600", (unsigned)(st.st_mode & 07777));
+    }
     if (rc != CR_REG_OK) {
         close(fd);
         return rc;
@@ -195,6 +207,20 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
     if (size < CR_HEADER_SIZE) {
         close(fd);
         return fail(why, why_len, CR_REG_CORRUPT, "truncated: smaller than its header");
+    }
+    /* Reading a hole of a tmpfs file through a shared mapping allocates it:
+     * a sparse file claiming 2^24 entries would make a reader fill
+     * /dev/shm (SIGBUS once it is full).  registry_create allocates the
+     * whole file; registries of older builds may be sparse, but those all
+     * have the default capacities. */
+    uint64_t allocated = (uint64_t)st.st_blocks * 512u;
+    if (allocated < (uint64_t)size &&
+        size > registry_size_for(CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT)) {
+        close(fd);
+        if (why && why_len)
+            snprintf(why, why_len, "sparse file: %llu bytes, only %llu of them allocated",
+                     (unsigned long long)size, (unsigned long long)allocated);
+        return CR_REG_CORRUPT;
     }
     void *map = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
     close(fd);
@@ -333,8 +359,10 @@ uint32_t registry_overflow(const struct cr_registry *reg)
 }
 
 /* Seqlock-style copy: the state word before and after the copy must agree
- * and say committed or reaped, and name the copied entry's sequence. */
-static int copy_slot(const void *slot, void *out, size_t size, const uint64_t *out_seq)
+ * and say committed or reaped (else 0: nothing to read), and name the
+ * copied entry's sequence (else -1: a consistent copy of a slot whose
+ * sequence field no writer wrote). */
+static int copy_slot_checked(const void *slot, void *out, size_t size, const uint64_t *out_seq)
 {
     const uint32_t *state = slot;
     uint32_t before = __atomic_load_n(state, __ATOMIC_ACQUIRE);
@@ -349,7 +377,12 @@ static int copy_slot(const void *slot, void *out, size_t size, const uint64_t *o
     if ((after >> 2) != (before >> 2) || (st != CR_SLOT_COMMITTED && st != CR_SLOT_REAPED))
         return 0;
     *(uint32_t *)out = after;
-    return CR_SLOT_WORD(0, *out_seq) == (before & ~3u);
+    return CR_SLOT_WORD(0, *out_seq) == (before & ~3u) ? 1 : -1;
+}
+
+static int copy_slot(const void *slot, void *out, size_t size, const uint64_t *out_seq)
+{
+    return copy_slot_checked(slot, out, size, out_seq) == 1;
 }
 
 int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_entry *out)
@@ -369,6 +402,109 @@ int registry_dir_read(const struct cr_registry *reg, uint32_t i, struct cr_dir *
     out->path[sizeof out->path - 1] = '\0';
     return out->pid > 0 && out->origin >= 1 && out->origin <= CR_DIR_ORIGIN_MAX &&
            out->path[0] == '/';
+}
+
+/* Linux never hands out a pid above PID_MAX_LIMIT (include/linux/threads.h,
+ * 4M on 64-bit), inside a PID namespace or not. */
+#define CR_PID_MAX_LIMIT (1 << 22)
+
+static enum cr_slot_check corrupt(char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum cr_slot_check corrupt(char *why, size_t why_len, const char *fmt, ...)
+{
+    if (why && why_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, why_len, fmt, ap);
+        va_end(ap);
+    }
+    return CR_CHECK_CORRUPT;
+}
+
+/* The part of the checks both tables share: the copy, and the sequence. */
+static enum cr_slot_check check_copy(const void *slot, void *out, size_t size,
+                                     const uint64_t *out_seq, const uint64_t *next,
+                                     const char *what, uint32_t i, char *why, size_t why_len)
+{
+    int c = copy_slot_checked(slot, out, size, out_seq);
+    if (c == 0)
+        return CR_CHECK_SKIP;
+    /* read after the copy: its writer took the number before publishing */
+    uint64_t n = __atomic_load_n(next, __ATOMIC_ACQUIRE);
+    if (c < 0)
+        return corrupt(why, why_len, "%s %u: its sequence number %llu is not the one its state word names",
+                       what, i, (unsigned long long)*out_seq);
+    if (*out_seq >= n)
+        return corrupt(why, why_len, "%s %u has sequence number %llu, but only %llu were ever appended",
+                       what, i, (unsigned long long)*out_seq, (unsigned long long)n);
+    return CR_CHECK_OK;
+}
+
+enum cr_slot_check registry_entry_check(const struct cr_registry *reg, uint32_t i,
+                                        struct cr_entry *out, char *why, size_t why_len)
+{
+    if (i >= reg->entry_capacity)
+        return CR_CHECK_SKIP;
+    enum cr_slot_check c = check_copy(&reg->entries[i], out, sizeof *out, &out->seq,
+                                      &reg->hdr->entry_next, "entry", i, why, why_len);
+    if (c != CR_CHECK_OK)
+        return c;
+    if (out->pid <= 0 || out->pid > CR_PID_MAX_LIMIT)
+        return corrupt(why, why_len, "entry %u has pid %d", i, (int)out->pid);
+    if (out->ppid < 0 || out->ppid > CR_PID_MAX_LIMIT)
+        return corrupt(why, why_len, "entry %u has parent pid %d", i, (int)out->ppid);
+    if (out->seen_by < 1 || out->seen_by > CR_SEEN_MAX)
+        return corrupt(why, why_len, "entry %u has an unknown seen-by value %u", i, out->seen_by);
+    if (out->role > CR_ROLE_MAX)
+        return corrupt(why, why_len, "entry %u has an unknown role %u", i, out->role);
+    if (!memchr(out->exe, '\0', sizeof out->exe))
+        return corrupt(why, why_len, "entry %u: its exe is not NUL-terminated", i);
+    if (!memchr(out->profile_dir, '\0', sizeof out->profile_dir))
+        return corrupt(why, why_len, "entry %u: its profile dir is not NUL-terminated", i);
+    return CR_CHECK_OK;
+}
+
+enum cr_slot_check registry_dir_check(const struct cr_registry *reg, uint32_t i, struct cr_dir *out,
+                                      char *why, size_t why_len)
+{
+    if (i >= reg->dir_capacity)
+        return CR_CHECK_SKIP;
+    enum cr_slot_check c = check_copy(&reg->dirs[i], out, sizeof *out, &out->seq,
+                                      &reg->hdr->dir_next, "directory", i, why, why_len);
+    if (c != CR_CHECK_OK)
+        return c;
+    if (out->pid <= 0 || out->pid > CR_PID_MAX_LIMIT)
+        return corrupt(why, why_len, "directory %u has pid %d", i, (int)out->pid);
+    if (out->origin < 1 || out->origin > CR_DIR_ORIGIN_MAX)
+        return corrupt(why, why_len, "directory %u has an unknown origin %u", i, out->origin);
+    if (!memchr(out->path, '\0', sizeof out->path))
+        return corrupt(why, why_len, "directory %u: its path is not NUL-terminated", i);
+    if (out->path[0] != '/')
+        return corrupt(why, why_len, "directory %u: its path is not absolute", i);
+    return CR_CHECK_OK;
+}
+
+enum cr_registry_status registry_check_counters(const struct cr_registry *reg, char *why,
+                                                size_t why_len)
+{
+    const struct cr_registry_header *h = reg->hdr;
+    /* overflow first: a refusal's sequence number was taken before it */
+    uint64_t eo = __atomic_load_n(&h->entry_overflow, __ATOMIC_ACQUIRE);
+    uint64_t dov = __atomic_load_n(&h->dir_overflow, __ATOMIC_ACQUIRE);
+    uint64_t en = __atomic_load_n(&h->entry_next, __ATOMIC_ACQUIRE);
+    uint64_t dn = __atomic_load_n(&h->dir_next, __ATOMIC_ACQUIRE);
+    if (eo > en + CR_PID_MAX_LIMIT) {
+        corrupt(why, why_len, "%llu appends refused, but only %llu entries were ever appended",
+                (unsigned long long)eo, (unsigned long long)en);
+        return CR_REG_CORRUPT;
+    }
+    if (dov > dn + CR_PID_MAX_LIMIT) {
+        corrupt(why, why_len, "%llu directory appends refused, but only %llu were ever appended",
+                (unsigned long long)dov, (unsigned long long)dn);
+        return CR_REG_CORRUPT;
+    }
+    return CR_REG_OK;
 }
 
 static int transition(uint32_t *state, uint64_t seq, enum cr_slot_state from,

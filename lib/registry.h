@@ -221,6 +221,42 @@ uint32_t registry_overflow(const struct cr_registry *reg);
 int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_entry *out);
 int registry_dir_read(const struct cr_registry *reg, uint32_t i, struct cr_dir *out);
 
+/* The reaper's stricter reading of a slot (registry_entry_read and
+ * registry_dir_read just skip what they cannot use).  A slot that is EMPTY,
+ * RESERVED (its writer was killed mid-append) or rewritten while it was
+ * copied holds nothing, and nothing is wrong with it: CR_CHECK_SKIP.  A
+ * COMMITTED or REAPED slot was published by a writer that only ever writes
+ * plausible records, so one that is not plausible proves the registry
+ * corrupt (or forged): CR_CHECK_CORRUPT, `why` naming the slot and the
+ * problem.  Provably corrupt, for a committed or reaped slot:
+ *   - pid <= 0 or past Linux's PID_MAX_LIMIT, ppid < 0 or past it,
+ *     seen_by / role / origin not one of the enum's values,
+ *   - a string field (exe, profile_dir, path) without a NUL in it, a
+ *     directory path that is not absolute,
+ *   - a sequence field that is not the one its state word names,
+ *   - a sequence number at or past the header's counter (entry_next /
+ *     dir_next), read after the slot: the writer took its number before
+ *     publishing, and the counter only grows.
+ * The counter itself exceeding the capacity is normal: slots are recycled.
+ * Not checked: unknown flag bits (the reaper ignores them) and start times
+ * (the process check against /proc decides). */
+enum cr_slot_check {
+    CR_CHECK_SKIP = 0,
+    CR_CHECK_OK = 1, /* *out holds the record, strings terminated */
+    CR_CHECK_CORRUPT = -1,
+};
+enum cr_slot_check registry_entry_check(const struct cr_registry *reg, uint32_t i,
+                                        struct cr_entry *out, char *why, size_t why_len);
+enum cr_slot_check registry_dir_check(const struct cr_registry *reg, uint32_t i, struct cr_dir *out,
+                                      char *why, size_t why_len);
+
+/* Header counters that no sequence of appends can produce: more refused
+ * appends than appends attempted (each refusal took a sequence number
+ * first; a margin of PID_MAX_LIMIT covers appenders still in flight).
+ * CR_REG_CORRUPT with `why`, else CR_REG_OK. */
+enum cr_registry_status registry_check_counters(const struct cr_registry *reg, char *why,
+                                                size_t why_len);
+
 /* Moves slot i, still holding the entry numbered `seq`, from `from` to `to`
  * (COMMITTED -> REAPED, or REAPED/COMMITTED -> EMPTY).  Returns 1 if it did,
  * 0 if the slot holds something else by now. */

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,67 +97,176 @@ static struct tracked_dir *merge_dir(struct session *s, const struct cr_dir *d)
     return t;
 }
 
-struct slot_copy {
+/* Copies of the slots that hold records, kept while they are sorted.  Sized
+ * by what the registry holds, never by its capacity: a sparse file (a few
+ * kilobytes on disk) can claim 2^24 entries and 2^16 directories, and one
+ * array of that many slot copies is more memory than the machine has. */
+struct entry_copy {
     uint32_t slot;
-    union {
-        struct cr_entry e;
-        struct cr_dir d;
-    } u;
+    struct cr_entry e;
 };
+
+struct dir_copy {
+    uint32_t slot;
+    struct cr_dir d;
+};
+
+static void *grow(void *v, size_t *cap, size_t elem)
+{
+    *cap = *cap ? *cap * 2 : 64;
+    void *p = realloc(v, *cap * elem);
+    if (!p)
+        abort();
+    return p;
+}
 
 static int by_entry_seq(const void *a, const void *b)
 {
-    uint64_t x = ((const struct slot_copy *)a)->u.e.seq, y = ((const struct slot_copy *)b)->u.e.seq;
+    uint64_t x = ((const struct entry_copy *)a)->e.seq, y = ((const struct entry_copy *)b)->e.seq;
     return x < y ? -1 : x > y;
 }
 
 static int by_dir_seq(const void *a, const void *b)
 {
-    uint64_t x = ((const struct slot_copy *)a)->u.d.seq, y = ((const struct slot_copy *)b)->u.d.seq;
+    uint64_t x = ((const struct dir_copy *)a)->d.seq, y = ((const struct dir_copy *)b)->d.seq;
     return x < y ? -1 : x > y;
 }
 
-/* Slots are reused, so slot order is not append order: merge by sequence. */
-static void load_entries(struct session *s)
+/* "corrupt registry: <what>" into why. */
+static enum cr_registry_status corrupt(char *why, size_t why_len, const char *what)
 {
-    uint32_t n = registry_entry_count(&s->reg), k = 0;
-    struct slot_copy *c = malloc((n ? n : 1) * sizeof *c);
-    s->entry_refs = calloc(n ? n : 1, sizeof *s->entry_refs);
-    if (!c || !s->entry_refs)
-        abort();
-    for (uint32_t i = 0; i < n; i++)
-        if (registry_entry_read(&s->reg, i, &c[k].u.e))
-            c[k++].slot = i;
-    qsort(c, k, sizeof *c, by_entry_seq);
-    for (uint32_t i = 0; i < k; i++) {
-        struct record_ref *r = &s->entry_refs[s->nentry_refs++];
-        r->slot = c[i].slot;
-        r->seq = c[i].u.e.seq;
-        r->reaped = CR_SLOT_STATE(c[i].u.e.state) == CR_SLOT_REAPED;
-        r->proc = merge_entry(s, &c[i].u.e, c[i].slot);
+    if (why && why_len) {
+        cr_strlcpy(why, "corrupt registry: ", why_len);
+        cr_strlcat(why, what, why_len);
     }
-    free(c);
+    return CR_REG_CORRUPT;
 }
 
-static void load_dirs(struct session *s)
+/* Two records can never share a sequence number: each append takes its own
+ * from the counter, and a record never moves to another slot. */
+static enum cr_registry_status duplicate_seq(const char *what, uint32_t a_slot, uint32_t b_slot,
+                                             uint64_t seq, char *why, size_t why_len)
 {
-    uint32_t n = registry_dir_count(&s->reg), k = 0;
-    struct slot_copy *c = malloc((n ? n : 1) * sizeof *c);
-    s->dir_refs = calloc(n ? n : 1, sizeof *s->dir_refs);
-    if (!c || !s->dir_refs)
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s %u and %u have the same sequence number %llu", what, a_slot, b_slot,
+             (unsigned long long)seq);
+    return corrupt(why, why_len, msg);
+}
+
+/* Slots are reused, so slot order is not append order: merge by sequence.
+ * The first committed slot that no writer can have written fails the whole
+ * load (registry_entry_check says which ones); empty and half-written
+ * (reserved) slots are skipped. */
+static enum cr_registry_status load_entries(struct session *s, char *why, size_t why_len)
+{
+    uint32_t n = registry_entry_count(&s->reg);
+    size_t k = 0, cap = 0;
+    struct entry_copy *c = NULL, one;
+    char what[160];
+    for (uint32_t i = 0; i < n; i++) {
+        enum cr_slot_check ck = registry_entry_check(&s->reg, i, &one.e, what, sizeof what);
+        if (ck == CR_CHECK_CORRUPT) {
+            free(c);
+            return corrupt(why, why_len, what);
+        }
+        if (ck != CR_CHECK_OK)
+            continue;
+        if (k == cap)
+            c = grow(c, &cap, sizeof *c);
+        one.slot = i;
+        c[k++] = one;
+    }
+    if (k)
+        qsort(c, k, sizeof *c, by_entry_seq);
+    for (size_t i = 1; i < k; i++)
+        if (c[i - 1].e.seq == c[i].e.seq) {
+            enum cr_registry_status st = duplicate_seq("entries", c[i - 1].slot, c[i].slot, c[i].e.seq,
+                                                       why, why_len);
+            free(c);
+            return st;
+        }
+    s->entry_refs = calloc(k ? k : 1, sizeof *s->entry_refs);
+    if (!s->entry_refs)
         abort();
-    for (uint32_t i = 0; i < n; i++)
-        if (registry_dir_read(&s->reg, i, &c[k].u.d))
-            c[k++].slot = i;
-    qsort(c, k, sizeof *c, by_dir_seq);
-    for (uint32_t i = 0; i < k; i++) {
-        struct record_ref *r = &s->dir_refs[s->ndir_refs++];
+    for (size_t i = 0; i < k; i++) {
+        struct record_ref *r = &s->entry_refs[s->nentry_refs++];
         r->slot = c[i].slot;
-        r->seq = c[i].u.d.seq;
-        r->reaped = CR_SLOT_STATE(c[i].u.d.state) == CR_SLOT_REAPED;
-        r->dir = merge_dir(s, &c[i].u.d);
+        r->seq = c[i].e.seq;
+        r->reaped = CR_SLOT_STATE(c[i].e.state) == CR_SLOT_REAPED;
+        r->proc = merge_entry(s, &c[i].e, c[i].slot);
     }
     free(c);
+    return CR_REG_OK;
+}
+
+static enum cr_registry_status load_dirs(struct session *s, char *why, size_t why_len)
+{
+    uint32_t n = registry_dir_count(&s->reg);
+    size_t k = 0, cap = 0;
+    struct dir_copy *c = NULL;
+    struct cr_dir *one = malloc(sizeof *one); /* 4 KiB: not on the stack */
+    char what[160];
+    if (!one)
+        abort();
+    for (uint32_t i = 0; i < n; i++) {
+        enum cr_slot_check ck = registry_dir_check(&s->reg, i, one, what, sizeof what);
+        if (ck == CR_CHECK_CORRUPT) {
+            free(one);
+            free(c);
+            return corrupt(why, why_len, what);
+        }
+        if (ck != CR_CHECK_OK)
+            continue;
+        if (k == cap)
+            c = grow(c, &cap, sizeof *c);
+        c[k].slot = i;
+        c[k++].d = *one;
+    }
+    free(one);
+    if (k)
+        qsort(c, k, sizeof *c, by_dir_seq);
+    for (size_t i = 1; i < k; i++)
+        if (c[i - 1].d.seq == c[i].d.seq) {
+            enum cr_registry_status st = duplicate_seq("directories", c[i - 1].slot, c[i].slot,
+                                                       c[i].d.seq, why, why_len);
+            free(c);
+            return st;
+        }
+    s->dir_refs = calloc(k ? k : 1, sizeof *s->dir_refs);
+    if (!s->dir_refs)
+        abort();
+    for (size_t i = 0; i < k; i++) {
+        struct record_ref *r = &s->dir_refs[s->ndir_refs++];
+        r->slot = c[i].slot;
+        r->seq = c[i].d.seq;
+        r->reaped = CR_SLOT_STATE(c[i].d.state) == CR_SLOT_REAPED;
+        r->dir = merge_dir(s, &c[i].d);
+    }
+    free(c);
+    return CR_REG_OK;
+}
+
+/* What registry_open's header validation cannot know: the header must name
+ * the session whose path it was opened under (a hard link or a copy of
+ * another session's registry is not this session's), and its counters must
+ * be ones appends can produce.  The live header is read with bounded
+ * accesses only: any process of the uid can rewrite it at any time. */
+static enum cr_registry_status check_header(const struct session *s, char *why, size_t why_len)
+{
+    char named[CR_SESSION_MAX], what[160];
+    memcpy(named, s->reg.hdr->session, sizeof named);
+    named[sizeof named - 1] = '\0';
+    if (strcmp(named, s->id) != 0) {
+        snprintf(what, sizeof what, "its header names session \"%.*s\"", 40, named);
+        return corrupt(why, why_len, what);
+    }
+    if (s->root_pid < 0) {
+        snprintf(what, sizeof what, "root pid %d", (int)s->root_pid);
+        return corrupt(why, why_len, what);
+    }
+    if (registry_check_counters(&s->reg, what, sizeof what) != CR_REG_OK)
+        return corrupt(why, why_len, what);
+    return CR_REG_OK;
 }
 
 enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, int writable,
@@ -185,9 +295,15 @@ enum cr_registry_status session_load(struct session *s, uint32_t uid, const char
     s->root_start_time = s->reg.hdr->root_start_time;
     s->entries = registry_entry_count(&s->reg);
     s->overflow = registry_overflow(&s->reg);
-    load_entries(s);
-    load_dirs(s);
-    return CR_REG_OK;
+    /* a corrupt registry is refused whole: nothing in it can be trusted */
+    st = check_header(s, why, why_len);
+    if (st == CR_REG_OK)
+        st = load_entries(s, why, why_len);
+    if (st == CR_REG_OK)
+        st = load_dirs(s, why, why_len);
+    if (st != CR_REG_OK)
+        session_free(s);
+    return st;
 }
 
 void session_free(struct session *s)
@@ -204,6 +320,8 @@ void session_free(struct session *s)
     }
     free(s->entry_refs);
     free(s->dir_refs);
+    s->entry_refs = s->dir_refs = NULL; /* session_load frees what it refuses */
+    s->nentry_refs = s->ndir_refs = 0;
     registry_close(&s->reg);
     if (s->lock_fd >= 0)
         close(s->lock_fd);

@@ -72,6 +72,12 @@ struct session {
 };
 
 /* Opens and merges the session; on failure `why` says why (exit code 3).
+ * The registry is hostile input: besides registry_open's checks of the
+ * file and header, a header naming another session, impossible counters,
+ * or any committed record that no writer can have written (see
+ * registry_entry_check; duplicate sequence numbers too) makes the whole
+ * session CR_REG_CORRUPT, with `why` = "corrupt registry: <the problem>",
+ * and nothing of it loaded.  Empty and half-written slots are skipped.
  * `writable` maps the registry for marking records reaped and takes the
  * session's lock first (registry_lock), so two reapers never act on one
  * session at once; CR_REG_MISSING then may also mean "reaped meanwhile". */
