@@ -124,6 +124,42 @@ const char *role_name(enum cr_role role)
     return (unsigned)role <= CR_ROLE_MAX ? names[role] : "invalid";
 }
 
+int role_utility_subtype_argv(const char *const *argv, char *out, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    out[0] = '\0';
+    if (role_classify_argv(argv) != CR_ROLE_UTILITY)
+        return 0;
+    for (size_t i = 1; argv[i]; i++) {
+        const char *v = cr_env_value(argv[i], "--utility-sub-type");
+        if (!v)
+            continue;
+        size_t n = 0;
+        for (; *v && *v != '.' && n + 1 < cap; v++) {
+            int ok = (*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+                     (*v >= '0' && *v <= '9') || *v == '_' || *v == '-';
+            if (ok)
+                out[n++] = *v;
+        }
+        out[n] = '\0';
+        return n > 0;
+    }
+    return 0;
+}
+
+int role_utility_subtype_cmdline(const char *buf, size_t len, char *out, size_t cap)
+{
+    char copy[CMDLINE_COPY_MAX];
+    const char *argv[CMDLINE_ARGS_MAX];
+    if (cmdline_to_argv(buf, len, copy, argv) == 0) {
+        if (cap)
+            out[0] = '\0';
+        return 0;
+    }
+    return role_utility_subtype_argv(argv, out, cap);
+}
+
 const char *role_user_data_dir_argv(const char *const *argv)
 {
     const char *found = NULL;

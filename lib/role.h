@@ -35,6 +35,14 @@ int role_is_browser_stack(enum cr_role role);
 
 const char *role_name(enum cr_role role);
 
+/* The service a utility process runs, from its --utility-sub-type= (a
+ * mojom interface name): its first component, "network.mojom.NetworkService"
+ * -> "network", written to `out` (characters other than [A-Za-z0-9_-] are
+ * dropped).  Returns 1 if the command line is a utility process's and names
+ * a sub-type, else 0 (and `out` is ""). */
+int role_utility_subtype_argv(const char *const *argv, char *out, size_t cap);
+int role_utility_subtype_cmdline(const char *buf, size_t len, char *out, size_t cap);
+
 /* The value of a --user-data-dir= argument, or NULL. */
 const char *role_user_data_dir_argv(const char *const *argv);
 const char *role_user_data_dir_cmdline(const char *buf, size_t len);

@@ -26,6 +26,9 @@ struct row {
     uint32_t seen_mask;
     char exe[CR_EXE_MAX];
     char profile_dir[CR_PROFILE_MAX];
+    char subtype[32]; /* a live utility's service: "network" for "utility:network" */
+    pid_t nslocal;    /* the pid a record made inside a PID namespace gave it, or 0 */
+    int hidden;       /* a namespace-local record folded into the live row it names */
     int printed;
 };
 
@@ -54,13 +57,51 @@ static int rows_has(const struct rows *r, pid_t pid, uint64_t start)
     return 0;
 }
 
-static enum cr_role live_role(pid_t pid)
+/* The role of a live process from its command line, and a utility's
+ * sub-type (kept out of the registry: only the live command line says). */
+static enum cr_role live_role(pid_t pid, char *subtype, size_t cap)
 {
     char buf[8192];
     size_t len;
+    subtype[0] = '\0';
     if (proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)
         return CR_ROLE_UNKNOWN;
+    role_utility_subtype_cmdline(buf, len, subtype, cap);
     return role_classify_cmdline(buf, len);
+}
+
+/* Records made inside a PID namespace (Chrome's sandboxed zygote and what
+ * it forks) carry namespace-local pids: fold each into the live row of
+ * the session that it names (lib/procfs: proc_nslocal_match), so the row
+ * says the registry knows it.  Only rows already in the session's tree
+ * are candidates; a record that names none stays as it is. */
+static void fold_namespace_records(struct rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        struct row *r = &rows->v[i];
+        if (!r->t || !(r->t->flags & CR_ENTRY_PIDNS))
+            continue;
+        for (size_t k = 0; k < rows->n; k++) {
+            struct row *live = &rows->v[k];
+            if (live->nslocal || strcmp(live->state, "live") != 0 ||
+                proc_nslocal_match(live->pid, live->ppid, r->pid, r->ppid) != 1)
+                continue;
+            live->nslocal = r->pid;
+            live->source = "registry";
+            live->seen_mask |= r->seen_mask;
+            r->hidden = r->printed = 1;
+            break;
+        }
+    }
+}
+
+/* "utility:network", or the role's name. */
+static const char *row_role(const struct row *r, char *buf, size_t cap)
+{
+    if (r->role != CR_ROLE_UTILITY || !r->subtype[0])
+        return role_name(r->role);
+    snprintf(buf, cap, "%s:%s", role_name(r->role), r->subtype);
+    return buf;
 }
 
 static void collect(const struct session *s, const struct proctable *pt, struct rows *rows)
@@ -82,7 +123,7 @@ static void collect(const struct session *s, const struct proctable *pt, struct 
         r->state = live ? (n->state == 'Z' ? "zombie" : "live") : t->reaped ? "reaped" : "exited";
         if (live) {
             r->ppid = n->ppid;
-            enum cr_role role = live_role(n->pid);
+            enum cr_role role = live_role(n->pid, r->subtype, sizeof r->subtype);
             if (role != CR_ROLE_UNKNOWN && (role != CR_ROLE_OTHER || !role_is_browser_stack(r->role)))
                 r->role = role;
         }
@@ -100,12 +141,13 @@ static void collect(const struct session *s, const struct proctable *pt, struct 
             r->pid = k->pid;
             r->ppid = k->ppid;
             r->start_time = k->start_time;
-            r->role = live_role(k->pid);
+            r->role = live_role(k->pid, r->subtype, sizeof r->subtype);
             r->state = k->state == 'Z' ? "zombie" : "live";
             r->source = "descendant";
             proc_exe_read(k->pid, r->exe, sizeof r->exe);
         }
     }
+    fold_namespace_records(rows);
 }
 
 static void seen_list(FILE *out, uint32_t mask, int json)
@@ -123,10 +165,16 @@ static void seen_list(FILE *out, uint32_t mask, int json)
 
 static void print_row(FILE *out, const struct row *r, int indent)
 {
-    fprintf(out, "%*s%-8d %-8d %-9s %-7s %-10s ", indent * 2, "", (int)r->pid, (int)r->ppid,
-            role_name(r->role), r->state, r->source);
+    if (r->hidden)
+        return;
+    char role[64];
+    fprintf(out, "%*s%-8d %-8d %-16s %-7s %-10s ", indent * 2, "", (int)r->pid, (int)r->ppid,
+            row_role(r, role, sizeof role), r->state, r->source);
     seen_list(out, r->seen_mask, 0);
-    fprintf(out, " %s%s%s\n", r->exe, r->profile_dir[0] ? "  profile=" : "", r->profile_dir);
+    fprintf(out, " %s%s%s", r->exe, r->profile_dir[0] ? "  profile=" : "", r->profile_dir);
+    if (r->nslocal)
+        fprintf(out, "  pidns-pid=%d", (int)r->nslocal);
+    fputc('\n', out);
 }
 
 /* Parent of a row: the record it was created from, else another row with
@@ -201,12 +249,15 @@ static void print_session_json(FILE *out, const struct session *s, const struct 
     json_string(out, s->id);
     fprintf(out, ",\"root_pid\":%d,\"root_alive\":%s,\"entries\":%u,\"overflow\":%u,\"processes\":[",
             (int)s->root_pid, session_root_alive(s) ? "true" : "false", s->entries, s->overflow);
-    for (size_t i = 0; i < rows->n; i++) {
+    for (size_t i = 0, shown = 0; i < rows->n; i++) {
         const struct row *r = &rows->v[i];
-        fprintf(out, "%s{\"pid\":%d,\"ppid\":%d,\"start_time\":%llu,\"role\":\"%s\",\"state\":\"%s\","
+        if (r->hidden)
+            continue;
+        fprintf(out, "%s{\"pid\":%d,\"ppid\":%d,\"start_time\":%llu,\"role\":\"%s\","
+                     "\"utility_sub_type\":\"%s\",\"pidns_pid\":%d,\"state\":\"%s\","
                      "\"source\":\"%s\",\"seen\":[",
-                i ? "," : "", (int)r->pid, (int)r->ppid, (unsigned long long)r->start_time,
-                role_name(r->role), r->state, r->source);
+                shown++ ? "," : "", (int)r->pid, (int)r->ppid, (unsigned long long)r->start_time,
+                role_name(r->role), r->subtype, (int)r->nslocal, r->state, r->source);
         seen_list(out, r->seen_mask, 1);
         fprintf(out, "],\"round\":%d,\"exe\":",
                 r->t && r->t->round_root ? (int)r->t->round_root->key.pid : 0);
@@ -261,7 +312,7 @@ static int ls_session(uint32_t uid, const char *id, int tree, int json)
                s.id, (int)s.root_pid, session_root_alive(&s) ? "alive" : "dead", s.nentry_refs,
                s.overflow, rs.n, h->rounds_reaped, h->processes_reaped, h->dirs_removed);
         shown_rounds = &rs;
-        printf("%-8s %-8s %-9s %-7s %-10s %s %s\n", "PID", "PPID", "ROLE", "STATE", "SOURCE", "SEEN", "EXE");
+        printf("%-8s %-8s %-16s %-7s %-10s %s %s\n", "PID", "PPID", "ROLE", "STATE", "SOURCE", "SEEN", "EXE");
         for (size_t i = 0; i < rows.n; i++) {
             if (!tree)
                 print_row(stdout, &rows.v[i], 0);

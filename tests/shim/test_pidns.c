@@ -188,4 +188,24 @@ Test(shim_pidns, records_in_a_pid_namespace, .init = shx_init, .fini = pidns_fin
     cr_expect_eq(mapped_exec, 1, "the exec'd child is named by one local record");
     cr_expect_eq(mapped_fork, 1, "the forked child is named by one local record");
     free(es.e);
+
+    /* ls folds the local record into the live row it names: the forked
+     * child, which only that record knows, is listed as known to the
+     * registry, with its namespace pid; no row claims a local pid */
+    char *argv_ls[] = {(char *)ts_build("chromereaper"), "ls", "--session", shx.id, "--json", NULL};
+    char *json = NULL;
+    cr_assert_eq(ts_run(argv_ls, &json), 0, "%s", json);
+    char needle[64];
+    snprintf(needle, sizeof needle, "{\"pid\":%d,", fork_child);
+    const char *row = strstr(json, needle);
+    cr_assert_not_null(row, "the forked child is not listed: %s", json);
+    const char *end = strchr(row, '}');
+    cr_assert_not_null(end);
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%.*s", (int)(end - row), row);
+    cr_expect_not_null(strstr(buf, "\"source\":\"registry\""), "%s", buf);
+    cr_expect(strstr(buf, "\"pidns_pid\":2,") || strstr(buf, "\"pidns_pid\":3,"), "%s", buf);
+    cr_expect_null(strstr(json, "{\"pid\":2,"), "a namespace-local pid listed: %s", json);
+    cr_expect_null(strstr(json, "{\"pid\":3,"), "a namespace-local pid listed: %s", json);
+    free(json);
 }

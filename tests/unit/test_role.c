@@ -322,3 +322,92 @@ Test(role_user_data_dir, cmdline)
         cr_expect_not_null(memchr(v, '\0', (size_t)(cut + sizeof cut - 1 - v)),
                            "the value runs past the buffer");
 }
+
+/* The utility's service, from --utility-sub-type= (a mojom interface name):
+ * what `ls` shows as "utility:network". */
+static void expect_subtype_argv(const char *const *argv, int want_rc, const char *want)
+{
+    char out[32] = "junk";
+    int rc = role_utility_subtype_argv(argv, out, sizeof out);
+    cr_expect_eq(rc, want_rc, "{%s, %s, ...}: rc %d", argv[0], argv[1] ? argv[1] : "(null)", rc);
+    cr_expect_str_eq(out, want, "{%s, %s, ...}", argv[0], argv[1] ? argv[1] : "(null)");
+}
+
+Test(role_subtype, argv)
+{
+    expect_subtype_argv(ARGV("/usr/lib/chromium/chromium", "--type=utility",
+                             "--utility-sub-type=network.mojom.NetworkService", "--lang=en-US"),
+                        1, "network");
+    expect_subtype_argv(ARGV("/usr/lib/chromium/chromium", "--type=utility",
+                             "--utility-sub-type=storage.mojom.StorageService"),
+                        1, "storage");
+    expect_subtype_argv(ARGV("/opt/google/chrome/chrome", "--type=utility",
+                             "--utility-sub-type=audio.mojom.AudioService"),
+                        1, "audio");
+    expect_subtype_argv(ARGV("/proc/self/exe", "--type=utility",
+                             "--utility-sub-type=video_capture.mojom.VideoCaptureService"),
+                        1, "video_capture");
+    expect_subtype_argv(ARGV("/usr/lib/chromium/chromium", "--type=utility",
+                             "--utility-sub-type=data_decoder.mojom.DataDecoderService"),
+                        1, "data_decoder");
+    /* no dot: the whole value */
+    expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type=printing"), 1, "printing");
+    /* the first one counts, as for --type */
+    expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type=network.mojom.N",
+                             "--utility-sub-type=audio.mojom.A"),
+                        1, "network");
+    /* only characters that are safe to print anywhere */
+    expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type=net\"wo\\rk$.mojom.X"),
+                        1, "network");
+    /* not a utility, or no sub-type, or an empty one */
+    expect_subtype_argv(ARGV("chromium", "--type=renderer",
+                             "--utility-sub-type=network.mojom.NetworkService"),
+                        0, "");
+    expect_subtype_argv(ARGV("/usr/bin/python3", "--type=utility",
+                             "--utility-sub-type=network.mojom.NetworkService"),
+                        0, "");
+    expect_subtype_argv(ARGV("chromium", "--type=utility"), 0, "");
+    expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type="), 0, "");
+    expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type=.mojom.X"), 0, "");
+    expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type=$$$"), 0, "");
+}
+
+Test(role_subtype, small_buffers)
+{
+    const char *const *a = ARGV("chromium", "--type=utility",
+                                "--utility-sub-type=network.mojom.NetworkService");
+    char out[4] = "xyz";
+    cr_expect_eq(role_utility_subtype_argv(a, out, sizeof out), 1);
+    cr_expect_str_eq(out, "net", "truncated, terminated");
+    char one[1] = {'x'};
+    cr_expect_eq(role_utility_subtype_argv(a, one, 1), 0);
+    cr_expect_eq(one[0], '\0');
+    char untouched = 'x';
+    cr_expect_eq(role_utility_subtype_argv(a, &untouched, 0), 0);
+    cr_expect_eq(untouched, 'x', "no room: nothing written");
+}
+
+Test(role_subtype, cmdline)
+{
+    char out[32];
+    cr_expect_eq(role_utility_subtype_cmdline(
+                     CMDLINE("/usr/lib/chromium/chromium\0--type=utility\0"
+                             "--utility-sub-type=network.mojom.NetworkService\0--lang=en-US\0"),
+                     out, sizeof out),
+                 1);
+    cr_expect_str_eq(out, "network");
+    /* Chrome's rewritten form: one space-joined string, NUL padded */
+    cr_expect_eq(role_utility_subtype_cmdline(
+                     CMDLINE("/usr/lib/chromium/chromium --type=utility "
+                             "--utility-sub-type=storage.mojom.StorageService --lang=en-US\0\0\0"),
+                     out, sizeof out),
+                 1);
+    cr_expect_str_eq(out, "storage");
+    cr_expect_eq(role_utility_subtype_cmdline(CMDLINE("/usr/lib/chromium/chromium\0--type=gpu-process\0"),
+                                              out, sizeof out),
+                 0);
+    cr_expect_str_eq(out, "");
+    strcpy(out, "junk");
+    cr_expect_eq(role_utility_subtype_cmdline("", 0, out, sizeof out), 0);
+    cr_expect_str_eq(out, "");
+}
