@@ -4,9 +4,11 @@
 # `scripts/deps.sh bench` also installs what `make bench` needs: gnuplot for
 # the plots, python3-psutil for the seed-style baseline, procps (pkill) and
 # util-linux (unshare) for the PID namespace the baselines run in.
+# `scripts/deps.sh fuzz` also installs clang and its libFuzzer runtime.
 set -eu
-PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make"
+PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make valgrind"
 BENCH_PKGS="gnuplot-nox python3-psutil procps util-linux"
+FUZZ_PKGS="clang libclang-rt-dev util-linux"
 
 missing_of() {
     out=""
@@ -40,5 +42,9 @@ install "" -- $(missing_of $PKGS)
 if [ "${1:-}" = bench ]; then
     # shellcheck disable=SC2046
     install " (for make bench)" --no-install-recommends -- $(missing_of $BENCH_PKGS)
+fi
+if [ "${1:-}" = fuzz ]; then
+    # shellcheck disable=SC2046
+    install " (for make fuzz)" --no-install-recommends -- $(missing_of $FUZZ_PKGS)
 fi
 exit 0
