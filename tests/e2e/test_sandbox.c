@@ -92,8 +92,8 @@ static const char *sb_path(const char *name)
     return b;
 }
 
-/* Live (not zombie) processes of the user, pid and start time. */
-static int user_processes(pid_t *pids, uint64_t *starts, int max)
+/* Live (not zombie) processes of the user. */
+static int user_processes(pid_t *pids, int max)
 {
     DIR *d = opendir("/proc");
     int n = 0;
@@ -105,10 +105,7 @@ static int user_processes(pid_t *pids, uint64_t *starts, int max)
         if (cr_parse_u64(de->d_name, &pid) < 0 || proc_uid_read((pid_t)pid, &uid) < 0 || uid != sb.uid ||
             proc_stat_read((pid_t)pid, &st) < 0 || st.state == 'Z')
             continue;
-        pids[n] = (pid_t)pid;
-        if (starts)
-            starts[n] = st.start_time;
-        n++;
+        pids[n++] = (pid_t)pid;
     }
     if (d)
         closedir(d);
@@ -198,18 +195,20 @@ static void teardown(void)
         ts_waitpid(sb.run_pid, 10);
     }
     /* whatever of the test's own user still runs (root: the user is ours;
-     * otherwise only what the snapshot named, by start time) */
-    for (int round = 0; round < 5; round++) {
+     * otherwise only what the snapshot named).  Pids wrap fast: each is
+     * pinned (ts_remember) and its owner checked before ts_kill, which
+     * signals only the process pinned. */
+    for (int i = 0; i < sb.n; i++)
+        ts_kill(sb.snap[i].pid, SIGKILL);
+    for (int round = 0; sb.own_user && round < 5; round++) {
         pid_t pids[SB_MAX];
-        uint64_t starts[SB_MAX];
-        int n = sb.own_user ? user_processes(pids, starts, SB_MAX) : 0;
-        for (int i = 0; i < sb.n; i++) {
-            struct proc_stat st;
-            if (proc_stat_read(sb.snap[i].pid, &st) == 0 && st.start_time == sb.snap[i].start_time)
-                kill(sb.snap[i].pid, SIGKILL);
+        int n = user_processes(pids, SB_MAX);
+        for (int i = 0; i < n; i++) {
+            uid_t owner;
+            ts_remember(pids[i]);
+            if (proc_uid_read(pids[i], &owner) == 0 && owner == sb.uid)
+                ts_kill(pids[i], SIGKILL);
         }
-        for (int i = 0; i < n; i++)
-            kill(pids[i], SIGKILL);
         if (n == 0)
             break;
         usleep(100 * 1000);
@@ -331,6 +330,10 @@ Test(e2e_sandbox, sandboxed_chrome_as_a_user_every_process_listed_then_reaped)
         if (sscanf(l, "%d %15s", &pid, stat) != 2 || stat[0] == 'Z' || pid == sb.run_pid ||
             proc_stat_read(pid, &st) != 0)
             continue; /* a zombie is dead already; `run` is the reaper itself */
+        uid_t owner;
+        ts_remember(pid);
+        if (proc_uid_read(pid, &owner) != 0 || owner != sb.uid)
+            continue; /* gone, and the pid reused, since ps listed it */
         struct snap *s = &sb.snap[sb.n++];
         s->pid = pid;
         s->start_time = st.start_time;
@@ -409,7 +412,7 @@ Test(e2e_sandbox, sandboxed_chrome_as_a_user_every_process_listed_then_reaped)
     }
     if (sb.own_user) {
         pid_t left[SB_MAX];
-        int n = user_processes(left, NULL, SB_MAX);
+        int n = user_processes(left, SB_MAX);
         cr_expect_eq(n, 0, "%d processes of %s still run (first: %d)", n, SB_USER, n ? (int)left[0] : 0);
         glob_t g;
         int dirs = 0;

@@ -33,7 +33,9 @@ struct px_report {
 };
 
 /* What the running test must clean up beyond shx: the reported processes
- * (pinned by start time, so a reused pid is never killed). */
+ * that stay.  Pids wrap fast here: a pid from the report file is taken for
+ * ours only while its command line starts with our temp directory, and is
+ * killed only while it keeps the start time seen then (ts_kill). */
 static struct {
     struct px_report r[PX_MAX];
     int n;
@@ -47,20 +49,29 @@ static void px_init(void)
 
 static void px_fini(void)
 {
-    for (int i = 0; i < px.n; i++) {
-        struct proc_stat st;
-        if (proc_stat_read(px.r[i].pid, &st) == 0 && st.start_time == px.r[i].start_time)
-            kill(px.r[i].pid, SIGKILL);
-    }
     for (int i = 0; i < px.n; i++)
-        ts_wait_gone(px.r[i].pid, 10);
+        if (px.r[i].start_time)
+            ts_kill(px.r[i].pid, SIGKILL);
+    for (int i = 0; i < px.n; i++)
+        if (px.r[i].start_time)
+            ts_wait_gone(px.r[i].pid, 10);
     shx_fini();
     /* adopted orphans, all killed: collect them (bounded) */
     for (int i = 0; i < 500 && !(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD); i++)
         usleep(20 * 1000);
 }
 
-/* Parses the fixture's report lines into px (stays and gone alike). */
+/* Started from our temp directory (<tmp>/chromium, <tmp>/chrome_crashpad_handler)? */
+static int px_is_ours(pid_t pid)
+{
+    char cmd[1024];
+    size_t len = 0;
+    return shx.tmp[0] && proc_file_read(pid, "cmdline", cmd, sizeof cmd, &len) == 0 &&
+           strncmp(cmd, shx.tmp, strlen(shx.tmp)) == 0 && cmd[strlen(shx.tmp)] == '/';
+}
+
+/* Parses the fixture's report lines into px (stays and gone alike); the
+ * start time of a process that stays, while it is ours, else 0. */
 static void px_read(const char *path)
 {
     char *text = ts_slurp(path);
@@ -74,7 +85,10 @@ static void px_read(const char *path)
             continue;
         r->pid = pid;
         struct proc_stat st;
-        r->start_time = proc_stat_read(pid, &st) == 0 ? st.start_time : 0;
+        if (r->stays && proc_stat_read(pid, &st) == 0 && st.state != 'Z' && px_is_ours(pid)) {
+            r->start_time = st.start_time;
+            ts_remember(pid);
+        }
         px.n++;
     }
     free(text);
@@ -144,8 +158,8 @@ static void run_path(const char *fixture, const char *crashpad, int env_i)
     cr_assert_gt(stays, 0, "%s reported no process", fixture);
     for (int i = 0; i < px.n; i++)
         if (px.r[i].stays)
-            cr_assert(ts_alive(px.r[i].pid) && px.r[i].start_time > 0, "%s (%d) is not alive",
-                      px.r[i].tag, px.r[i].pid);
+            cr_assert(px.r[i].start_time > 0 && ts_alive(px.r[i].pid),
+                      "%s (%d) is not alive, or not a process of this test", px.r[i].tag, px.r[i].pid);
 
     /* the registry: its live records are exactly the processes the shim saw */
     struct shx_entries es;
