@@ -243,7 +243,8 @@ __attribute__((visibility("default"))) FILE *popen(const char *command, const ch
      * one that names this FILE again is stale */
     free(popen_take(stream));
     for (struct popen_child *o = popens.list; rc == 0 && o; o = o->next)
-        rc = posix_spawn_file_actions_addclose(&actions, o->fd);
+        if (o->fd != theirs) /* the number of a stream fclose()d without pclose() */
+            rc = posix_spawn_file_actions_addclose(&actions, o->fd);
     if (rc == 0)
         rc = posix_spawn_file_actions_adddup2(&actions, theirs, reading ? 1 : 0);
     pid_t pid = -1;
