@@ -70,13 +70,21 @@ static struct tracked_dir *merge_dir(struct session *s, const struct cr_dir *d)
             abort();
         cr_strlcpy(t->path, d->path, sizeof t->path);
         t->absent_at_launch = -1;
-        t->creator = d->pid;
-        t->creator_start = d->start_time;
         t->reaped = 1;
         HASH_ADD_STR(s->dirs, path, t);
     }
+    int reaped = CR_SLOT_STATE(d->state) == CR_SLOT_REAPED;
+    t->reaped &= reaped;
+    /* A record an earlier reap settled says nothing about the path now: the
+     * bot may have made a directory of its own there since (a profile that
+     * was absent when round 1 launched is not absent for round 2). */
+    if (reaped)
+        return t;
     t->origins |= 1u << d->origin;
-    t->reaped &= CR_SLOT_STATE(d->state) == CR_SLOT_REAPED;
+    if (!t->creator) {
+        t->creator = d->pid;
+        t->creator_start = d->start_time;
+    }
     if (d->origin == CR_DIR_MKDTEMP) {
         /* the creator's own record is the identity that counts */
         t->from_mkdtemp = 1;
