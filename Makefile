@@ -16,6 +16,8 @@ TEST_SRC    := $(wildcard tests/support/*.c tests/unit/*.c tests/shim/*.c tests/
 UNIT_SRC    := $(wildcard tests/support/*.c tests/unit/*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# the shim and the fixtures link a copy of lib/ never sanitized (see SANITIZE)
+PLAIN_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/plainlib/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 REAPER_OBJ := $(REAPER_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
@@ -25,17 +27,29 @@ SHIM    := $(BUILD)/libchromereaper.so
 REAPER  := $(BUILD)/chromereaper
 TESTS   := $(BUILD)/tests/chromereaper-tests
 
-# The sanitizer build (ASan+UBSan) covers lib/ and its unit suite.  The shim
-# is not built with ASan: a preloaded ASan runtime must come first in the
-# link map of every program it enters, which the hosts we preload into are not.
+# Sanitizers (ASan+UBSan).  `make test` builds everything a second time
+# with SANITIZE=1 into $(BUILD)/asan-full and runs the whole suite there:
+# lib/, the reaper, the fixtures and the tests sanitized.  The shim is the
+# exception: an ASan runtime must come first in the link map of every
+# program it is part of, and the shim is preloaded into programs (python3,
+# chromedriver, chromium) that are not built with it; it is built plain,
+# with its own plain copy of lib/.  So are the fixtures: they are hosts of
+# the shim, and start children with bare environments (no ASAN_OPTIONS to
+# relax the runtime's link-order check).  The test binary, which loads no
+# shim, runs with ASAN_OPTIONS=verify_asan_link_order=0 since some of its
+# children inherit both.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_TESTS := $(BUILD)/asan/chromereaper-unit-tests
+SANITIZE  ?=
+SAN       := $(if $(SANITIZE),$(SAN_FLAGS))
+ASAN_FULL := $(BUILD)/asan-full
+ASAN_RUN  := ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
 
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 TEST_DEFS := -DCR_BUILD_DIR='"$(abspath $(BUILD))"' -DCR_SOURCE_DIR='"$(abspath .)"'
 TEST_JOBS ?= 2
 
-.PHONY: all deps test demo clean install bench fuzz fuzz-seeds valgrind
+.PHONY: all deps test test-programs unit-asan demo clean install bench fuzz fuzz-seeds valgrind
 all: $(SHIM) $(REAPER)
 
 deps:
@@ -43,22 +57,30 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/shim/%.o: shim/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/plainlib/%.o: %.c
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/support $(TEST_DEFS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(SAN) -Itests/support $(TEST_DEFS) -MMD -MP -c $< -o $@
 
 # Only the wrapped libc functions are exported (shim/exports.map).
-$(SHIM): $(SHIM_OBJ) $(LIB_OBJ) shim/exports.map
+$(SHIM): $(SHIM_OBJ) $(PLAIN_LIB_OBJ) shim/exports.map
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,--version-script=shim/exports.map -Wl,-z,now -o $@ $(SHIM_OBJ) $(LIB_OBJ) -ldl
+	$(CC) -shared -Wl,--version-script=shim/exports.map -Wl,-z,now -o $@ $(SHIM_OBJ) $(PLAIN_LIB_OBJ) -ldl
 
 $(REAPER): $(REAPER_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) $(SAN) -o $@ $^
 
-$(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB_OBJ)
+$(BUILD)/fixtures/%: tests/fixtures/%.c $(PLAIN_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/support -o $@ $^ -lpthread
 
@@ -69,7 +91,10 @@ $(BUILD)/fixtures/static_%: tests/fixtures/static_%.c
 
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(CRITERION_LIBS) -lpthread
+	$(CC) $(SAN) -o $@ $^ $(CRITERION_LIBS) -lpthread
+
+# everything `make test` runs, in this build directory
+test-programs: all $(FIXTURES) $(TESTS)
 
 $(SAN_TESTS): $(UNIT_SRC) $(LIB_SRC) $(wildcard lib/*.h tests/support/*.h)
 	@mkdir -p $(@D)
@@ -88,14 +113,19 @@ $(VG_TESTS): $(UNIT_SRC) $(LIB_SRC) $(wildcard lib/*.h tests/support/*.h tests/u
 valgrind: $(VG_TESTS)
 	@scripts/valgrind-unit.sh $(VG_TESTS) $(VG_JOBS) $(BUILD)/valgrind/logs
 
-# Sanitizer suite first, then the unit suite under valgrind (one summary
-# line), the full suite last: its Criterion summary is the last line
-# `make test` prints.
+# The whole suite under ASan+UBSan first, then the unit suite under
+# valgrind (one summary line), the plain full suite last: its Criterion
+# summary is the last line `make test` prints.
 test: deps
-	@$(MAKE) --no-print-directory -s all $(FIXTURES) $(TESTS) $(SAN_TESTS)
-	@$(SAN_TESTS) --jobs=$(TEST_JOBS) --short-filename
+	@$(MAKE) --no-print-directory -s test-programs
+	@$(MAKE) --no-print-directory -s BUILD=$(ASAN_FULL) SANITIZE=1 test-programs
+	@$(ASAN_RUN) $(ASAN_FULL)/tests/chromereaper-tests --jobs=$(TEST_JOBS) --short-filename
 	@$(MAKE) --no-print-directory -s valgrind
 	@$(TESTS) --jobs=$(TEST_JOBS) --short-filename
+
+# the unit suite alone under ASan+UBSan, quick to iterate on
+unit-asan: $(SAN_TESTS)
+	@$(SAN_TESTS) --jobs=$(TEST_JOBS) --short-filename
 
 # make fuzz: the libFuzzer harness over the registry parser and the plan
 # builder (fuzz/fuzz_registry.c; clang with libFuzzer, ASan and UBSan).  It
@@ -103,13 +133,9 @@ test: deps
 # fuzz/corpus/.  What it writes stays in build/fuzz/: new corpus entries in
 # build/fuzz/corpus/, crash reproducers as build/fuzz/crash-*.
 FUZZ_CC      ?= clang
-# reaper/reap.c qsorts a NULL, empty target list (glibc declares qsort's
-# base nonnull); harmless, reported, and excluded until reap.c changes.
-FUZZ_NO_SANITIZE ?= -fno-sanitize=nonnull-attribute
 FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -Ilib -Ireaper -Ifuzz \
-                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-                $(FUZZ_NO_SANITIZE)
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRC     := fuzz/fuzz_registry.c $(LIB_SRC) $(addprefix reaper/,session.c reap.c rounds.c proctable.c rmtree.c)
 FUZZ_BIN     := $(BUILD)/fuzz/fuzz_registry
 FUZZ_REGRESSIONS := $(wildcard fuzz/regressions/*)

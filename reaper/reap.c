@@ -250,6 +250,14 @@ static int deeper_first(const void *a, const void *b)
     return y->depth - x->depth;
 }
 
+/* Leaves first: the order signals go out in, and the report's order. */
+static void order_leaves_first(struct plan *p)
+{
+    compute_depths(p);
+    if (p->r->ntargets > 1)
+        qsort(p->r->targets, p->r->ntargets, sizeof *p->r->targets, deeper_first);
+}
+
 static void signal_all(struct reap_result *r, int sig, int only_live)
 {
     for (size_t i = 0; i < r->ntargets; i++) {
@@ -305,8 +313,7 @@ static void kill_processes(struct plan *p)
         if (target_dead(&r->targets[i]))
             r->targets[i].outcome = OUTCOME_VANISHED;
     freeze(p);
-    compute_depths(p);
-    qsort(r->targets, r->ntargets, sizeof *r->targets, deeper_first);
+    order_leaves_first(p);
     /* every process gets SIGTERM while all are stopped, leaves first, so
      * no parent sees a child die and replaces it before its own turn */
     signal_all(r, SIGTERM, 1);
@@ -335,8 +342,7 @@ static void kill_processes(struct plan *p)
             t->outcome = t->sent_kill ? OUTCOME_KILLED
                          : t->sent_term ? OUTCOME_TERMINATED : OUTCOME_VANISHED;
     }
-    compute_depths(p);
-    qsort(r->targets, r->ntargets, sizeof *r->targets, deeper_first);
+    order_leaves_first(p);
 }
 
 /* A directory Chrome made for the session may go only if it lies in a
@@ -438,8 +444,7 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     if (!opt->dry_run) {
         kill_processes(&p);
     } else {
-        compute_depths(&p);
-        qsort(out->targets, out->ntargets, sizeof *out->targets, deeper_first);
+        order_leaves_first(&p);
     }
 
     /* the directories in scope, not yet dealt with by an earlier reap */

@@ -10,10 +10,14 @@
 #include "registry.h"
 #include "role.h"
 
+/* Hashed as raw bytes (uthash): no implicit padding, whose contents an
+ * initializer leaves unspecified — a sanitizer build showed lookups miss. */
 struct tracked_key {
     pid_t pid;
+    uint32_t pad; /* always 0: named, so every initializer zeroes it */
     uint64_t start_time;
 };
+_Static_assert(sizeof(struct tracked_key) == 16, "tracked_key has no hidden padding");
 
 struct tracked {
     struct tracked_key key;
