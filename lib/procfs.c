@@ -79,6 +79,8 @@ int proc_stat_read(pid_t pid, struct proc_stat *out)
         if (*p == ' ') {
             if (field == 4)
                 out->ppid = (pid_t)value;
+            if (field == 9)
+                out->flags = (uint32_t)value;
             if (field == 22)
                 break;
             field++;

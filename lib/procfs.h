@@ -14,8 +14,11 @@ struct proc_stat {
     pid_t pid;           /* field 1: the pid as this /proc's namespace sees it */
     pid_t ppid;
     char state;          /* R, S, D, Z, T, ... */
+    uint32_t flags;      /* field 9: PF_* */
     uint64_t start_time; /* clock ticks after boot (field 22) */
 };
+
+#define PROC_PF_KTHREAD 0x00200000u /* a kernel thread: never a target */
 
 /* pid 0 means "self".  Returns 0 or -1 (errno set: ENOENT/ESRCH if gone). */
 int proc_stat_read(pid_t pid, struct proc_stat *out);

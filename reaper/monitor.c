@@ -111,7 +111,10 @@ static void recycle(struct session *s)
     for (size_t i = 0; i < s->nentry_refs; i++) {
         struct record_ref *ref = &s->entry_refs[i];
         struct tracked *t = ref->proc;
-        if (!ref->reaped && !(t->flags & CR_ENTRY_PIDNS) && !alive(t))
+        /* namespace-local records (sandboxed renderers) never decide a kill
+         * (the descendant walk finds those processes) and cannot be checked
+         * for life by pid: under pressure they are only `ls` detail */
+        if (!ref->reaped && ((t->flags & CR_ENTRY_PIDNS) || !alive(t)))
             ref->reaped = registry_entry_transition(&s->reg, ref->slot, ref->seq, CR_SLOT_COMMITTED,
                                                     CR_SLOT_REAPED);
     }

@@ -43,6 +43,7 @@ int proctable_snapshot(struct proctable *t)
         n->ppid = st.ppid;
         n->start_time = st.start_time;
         n->state = st.state;
+        n->kthread = (st.flags & PROC_PF_KTHREAD) != 0;
         n->uid = uid;
         HASH_ADD_INT(t->by_pid, pid, n);
     }

@@ -14,6 +14,7 @@ struct proc_node {
     uint64_t start_time;
     uid_t uid;
     char state;
+    int kthread; /* kernel threads: never signalled, whatever names them */
     pid_t *children;
     size_t nchildren, children_cap;
     UT_hash_handle hh;

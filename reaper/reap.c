@@ -118,11 +118,12 @@ static int other_session(const struct plan *p, pid_t pid)
     return other;
 }
 
-/* Never: pid 1, ourselves or our ancestors, another uid, a zombie (already
- * dead), the live root when it is to be spared, or another session's. */
+/* Never: pid 1, a kernel thread, ourselves or our ancestors, another uid, a
+ * zombie (already dead), the live root when it is to be spared, or another
+ * session's. */
 static int eligible(const struct plan *p, const struct proc_node *n)
 {
-    if (!n || n->pid <= 1 || n->state == 'Z' || n->uid != p->s->uid)
+    if (!n || n->pid <= 1 || n->state == 'Z' || n->kthread || n->uid != p->s->uid)
         return 0;
     if (proctable_is_self_or_ancestor(&p->pt, n->pid))
         return 0;

@@ -71,6 +71,11 @@ void rounds_build(struct rounds *rs, struct session *s)
     struct pid_bucket *index = NULL, *b, *btmp;
     struct tracked *t, *tmp;
     HASH_ITER(hh, s->procs, t, tmp) {
+        /* a namespace-local pid names nobody in the host's pid space: such
+         * records belong to no round and are no one's parent (the
+         * descendant walk reaches those processes) */
+        if (t->flags & CR_ENTRY_PIDNS)
+            continue;
         HASH_FIND_INT(index, &t->key.pid, b);
         if (!b) {
             b = calloc(1, sizeof *b);
@@ -84,11 +89,15 @@ void rounds_build(struct rounds *rs, struct session *s)
         b->v[b->n++] = t;
     }
     HASH_ITER(hh, s->procs, t, tmp) {
+        if (t->flags & CR_ENTRY_PIDNS)
+            continue;
         t->parent = parent_of(index, t);
         if (t->parent)
             t->parent->is_link = 1;
     }
     HASH_ITER(hh, s->procs, t, tmp) {
+        if (t->flags & CR_ENTRY_PIDNS)
+            continue;
         t->round_root = find_round_root(t);
         if (!t->round_root)
             continue;
