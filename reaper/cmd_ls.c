@@ -30,6 +30,7 @@ struct row {
     pid_t nslocal;    /* the pid a record made inside a PID namespace gave it, or 0 */
     int hidden;       /* a namespace-local record folded into the live row it names */
     int printed;
+    long parent, first_child, next_sibling; /* row indexes, -1 for none (link_rows) */
 };
 
 struct rows {
@@ -177,21 +178,84 @@ static void print_row(FILE *out, const struct row *r, int indent)
     fputc('\n', out);
 }
 
+struct by_tracked {
+    const struct tracked *t;
+    long row;
+    UT_hash_handle hh;
+};
+
+struct by_pid {
+    pid_t pid;
+    long *rows;
+    size_t n, cap;
+    UT_hash_handle hh;
+};
+
 /* Parent of a row: the record it was created from, else another row with
- * its ppid that started no later. */
-static struct row *parent_of(struct rows *rows, const struct row *r)
+ * its ppid that started no later.  Computed once for all rows (hash maps),
+ * so a tree of a full registry prints in linear time. */
+static void link_rows(struct rows *rows)
 {
-    for (size_t i = 0; r->t && r->t->parent && i < rows->n; i++)
-        if (rows->v[i].t == r->t->parent)
-            return &rows->v[i];
-    if (r->t && r->t->parent)
-        return NULL;
+    struct by_tracked *bt = NULL, *x, *xt;
+    struct by_pid *bp = NULL, *y, *yt;
     for (size_t i = 0; i < rows->n; i++) {
-        struct row *p = &rows->v[i];
-        if (p != r && p->pid == r->ppid && p->start_time <= r->start_time)
-            return p;
+        struct row *r = &rows->v[i];
+        r->parent = r->first_child = r->next_sibling = -1;
+        if (r->t) {
+            x = calloc(1, sizeof *x);
+            if (!x)
+                abort();
+            x->t = r->t;
+            x->row = (long)i;
+            HASH_ADD_PTR(bt, t, x);
+        }
+        HASH_FIND_INT(bp, &r->pid, y);
+        if (!y) {
+            y = calloc(1, sizeof *y);
+            if (!y)
+                abort();
+            y->pid = r->pid;
+            HASH_ADD_INT(bp, pid, y);
+        }
+        if (y->n == y->cap) {
+            y->cap = y->cap ? y->cap * 2 : 2;
+            y->rows = realloc(y->rows, y->cap * sizeof *y->rows);
+            if (!y->rows)
+                abort();
+        }
+        y->rows[y->n++] = (long)i;
     }
-    return NULL;
+    for (size_t i = 0; i < rows->n; i++) {
+        struct row *r = &rows->v[i];
+        if (r->t && r->t->parent) {
+            HASH_FIND_PTR(bt, &r->t->parent, x);
+            r->parent = x ? x->row : -1;
+        } else {
+            HASH_FIND_INT(bp, &r->ppid, y);
+            for (size_t k = 0; y && k < y->n && r->parent < 0; k++) {
+                struct row *p = &rows->v[y->rows[k]];
+                if (p != r && p->start_time <= r->start_time)
+                    r->parent = y->rows[k];
+            }
+        }
+    }
+    /* children in row order: prepend while walking backwards */
+    for (size_t i = rows->n; i-- > 0;) {
+        struct row *r = &rows->v[i];
+        if (r->parent >= 0) {
+            r->next_sibling = rows->v[r->parent].first_child;
+            rows->v[r->parent].first_child = (long)i;
+        }
+    }
+    HASH_ITER(hh, bt, x, xt) {
+        HASH_DEL(bt, x);
+        free(x);
+    }
+    HASH_ITER(hh, bp, y, yt) {
+        HASH_DEL(bp, y);
+        free(y->rows);
+        free(y);
+    }
 }
 
 /* live: its root runs; exited: it ended and awaits its reap; reaped. */
@@ -228,9 +292,8 @@ static void print_subtree(FILE *out, struct rows *rows, struct row *r, int depth
                     round_state(rd), rd->nmembers, round_live_members(rows, rd), rd->ndirs);
         }
     print_row(out, r, depth);
-    for (size_t i = 0; i < rows->n; i++)
-        if (!rows->v[i].printed && parent_of(rows, &rows->v[i]) == r)
-            print_subtree(out, rows, &rows->v[i], depth + 1);
+    for (long c = r->first_child; c >= 0; c = rows->v[c].next_sibling)
+        print_subtree(out, rows, &rows->v[c], depth + 1);
 }
 
 static void print_dirs_text(FILE *out, const struct session *s)
@@ -303,6 +366,7 @@ static int ls_session(uint32_t uid, const char *id, int tree, int json)
     rounds_build(&rs, &s);
     struct rows rows = {0};
     collect(&s, &pt, &rows);
+    link_rows(&rows);
     if (json) {
         print_session_json(stdout, &s, &rows, &rs);
     } else {
@@ -316,7 +380,7 @@ static int ls_session(uint32_t uid, const char *id, int tree, int json)
         for (size_t i = 0; i < rows.n; i++) {
             if (!tree)
                 print_row(stdout, &rows.v[i], 0);
-            else if (!parent_of(&rows, &rows.v[i]))
+            else if (rows.v[i].parent < 0)
                 print_subtree(stdout, &rows, &rows.v[i], 0);
         }
         for (size_t i = 0; tree && i < rows.n; i++) /* cycles from pid reuse */

@@ -78,12 +78,19 @@ static struct tracked_dir *merge_dir(struct session *s, const struct cr_dir *d)
     /* A record an earlier reap settled says nothing about the path now: the
      * bot may have made a directory of its own there since (a profile that
      * was absent when round 1 launched is not absent for round 2). */
-    if (reaped)
+    if (reaped) {
+        if (!t->creator) { /* only for `ls` to show it in its round */
+            t->creator = d->pid;
+            t->creator_start = d->start_time;
+            t->creator_settled = 1;
+        }
         return t;
+    }
     t->origins |= 1u << d->origin;
-    if (!t->creator) {
+    if (!t->creator || t->creator_settled) {
         t->creator = d->pid;
         t->creator_start = d->start_time;
+        t->creator_settled = 0;
     }
     if (d->origin == CR_DIR_MKDTEMP) {
         /* the creator's own record is the identity that counts */

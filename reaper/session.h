@@ -46,6 +46,7 @@ struct tracked_dir {
     int from_mkdtemp;
     pid_t creator;
     uint64_t creator_start; /* start time of the creating process */
+    int creator_settled;    /* creator taken from a record an earlier reap settled */
     int reaped;
     UT_hash_handle hh;
 };
