@@ -445,10 +445,8 @@ int cmd_ls(int argc, char **argv)
         case 't': tree = 1; break;
         case 'j': json = 1; break;
         case 'u':
-            if (cr_parse_u64(optarg, &uid) < 0 || uid > UINT32_MAX) {
-                fprintf(stderr, "chromereaper: --uid takes a numeric uid\n");
+            if (parse_uid(optarg, &uid) < 0)
                 return EXIT_USAGE;
-            }
             break;
         default: usage(); return EXIT_USAGE;
         }

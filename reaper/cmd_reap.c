@@ -48,10 +48,8 @@ int cmd_reap(int argc, char **argv)
             }
             break;
         case 'u':
-            if (cr_parse_u64(optarg, &uid) < 0 || uid > UINT32_MAX) {
-                fprintf(stderr, "chromereaper: --uid takes a numeric uid\n");
+            if (parse_uid(optarg, &uid) < 0)
                 return EXIT_USAGE;
-            }
             break;
         default: usage(); return EXIT_USAGE;
         }

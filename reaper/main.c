@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "safestr.h"
 
 void usage(void)
 {
@@ -25,6 +26,15 @@ int parse_seconds(const char *s, double *out)
     if (end == s || *end || !(v >= 0 && v <= 3600))
         return -1;
     *out = v;
+    return 0;
+}
+
+int parse_uid(const char *s, uint64_t *out)
+{
+    if (cr_parse_u64(s, out) < 0 || *out > UINT32_MAX) {
+        fprintf(stderr, "chromereaper: --uid takes a numeric uid\n");
+        return -1;
+    }
     return 0;
 }
 

@@ -70,28 +70,6 @@ static double now_sec(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int watchdog_running(const char *id)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    int found = 0;
-    while (d && !found && (de = readdir(d)) != NULL) {
-        uint64_t pid;
-        char cmd[512];
-        size_t len;
-        if (cr_parse_u64(de->d_name, &pid) < 0 || !ts_alive((pid_t)pid) ||
-            proc_file_read((pid_t)pid, "cmdline", cmd, sizeof cmd, &len) < 0)
-            continue;
-        for (size_t i = 0; i < len; i++)
-            if (cmd[i] == '\0')
-                cmd[i] = ' ';
-        found = strstr(cmd, " watch --session ") && strstr(cmd, id);
-    }
-    if (d)
-        closedir(d);
-    return found;
-}
-
 /* Everything the session had is gone: its processes, its registry, the
  * watchdog, and Chrome's temp directories. */
 static int session_clean(void)
@@ -107,7 +85,7 @@ static int session_clean(void)
     tb_chrome_dirs(&now, tmpdir);
     int fresh = tb_dirset_new(&before, &now, NULL);
     tb_dirset_free(&now);
-    return fresh == 0 && !watchdog_running(session);
+    return fresh == 0 && ts_watchdog_pid(session) < 0;
 }
 
 /* Starts the bot under LD_PRELOAD alone and waits for its first page. */
@@ -132,7 +110,7 @@ static void start_bot(const char *crash_after)
                  "no session has the bot (pid %d) as its root", (int)bot);
     nsession = tb_session_live_pids(session, session_pids, MAX_PIDS);
     cr_assert_geq(nsession, 8, "the session shows only %d live processes", nsession);
-    cr_assert(watchdog_running(session), "no watchdog for session %s", session);
+    cr_assert_gt(ts_watchdog_pid(session), 0, "no watchdog for session %s", session);
 }
 
 static void expect_clean_after_death(const char *how)

@@ -251,26 +251,6 @@ static enum cr_role expected_role(pid_t pid, char *out, size_t len)
     return role;
 }
 
-/* The line of `pid` in `ls --tree` output (indentation skipped), or NULL. */
-static const char *tree_row(const char *text, pid_t pid, char *buf, size_t len)
-{
-    char want[32];
-    snprintf(want, sizeof want, "%d ", (int)pid);
-    for (const char *l = text; l && *l;) {
-        const char *nl = strchr(l, '\n');
-        size_t n = nl ? (size_t)(nl - l) : strlen(l);
-        const char *p = l;
-        while (p < l + n && *p == ' ')
-            p++;
-        if (strncmp(p, want, strlen(want)) == 0) {
-            snprintf(buf, len, "%.*s", (int)(n - (size_t)(p - l)), p);
-            return buf;
-        }
-        l = nl ? nl + 1 : NULL;
-    }
-    return NULL;
-}
-
 static pid_t start_bot(void)
 {
     pid_t pid = fork();
@@ -379,7 +359,7 @@ Test(e2e_sandbox, sandboxed_chrome_as_a_user_every_process_listed_then_reaped)
         expected_role(sb.snap[i].pid, after, sizeof after);
         snprintf(want, sizeof want, " %s ", before[i]);
         snprintf(want2, sizeof want2, " %s ", after);
-        const char *line = tree_row(tree, sb.snap[i].pid, row, sizeof row);
+        const char *line = ts_tree_row(tree, sb.snap[i].pid, row, sizeof row);
         cr_expect_not_null(line, "%d (%s) is not listed:\n%s", (int)sb.snap[i].pid, after, tree);
         cr_expect(line && (strstr(row, want) || strstr(row, want2)) && strstr(row, " live "),
                   "%d should be listed live as %s:\n%s", (int)sb.snap[i].pid, after, tree);

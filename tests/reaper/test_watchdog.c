@@ -62,29 +62,6 @@ static double now_sec(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static pid_t watchdog_pid(const char *id)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    pid_t found = -1;
-    while (d && found < 0 && (de = readdir(d)) != NULL) {
-        uint64_t pid;
-        char cmd[512];
-        size_t len;
-        if (cr_parse_u64(de->d_name, &pid) < 0 || !ts_alive((pid_t)pid) ||
-            proc_file_read((pid_t)pid, "cmdline", cmd, sizeof cmd, &len) < 0)
-            continue;
-        for (size_t i = 0; i < len; i++)
-            if (cmd[i] == '\0')
-                cmd[i] = ' ';
-        if (strstr(cmd, " watch --session ") && strstr(cmd, id))
-            found = (pid_t)pid;
-    }
-    if (d)
-        closedir(d);
-    return found;
-}
-
 /* A shell (the root: not a browser) runs the fixture browser and waits. */
 static void start_bot(const char *stdout_path)
 {
@@ -122,7 +99,7 @@ static int all_gone(pid_t watchdog)
 Test(watchdog, survives_a_process_group_kill_and_reaps_everything)
 {
     start_bot(NULL);
-    pid_t w = watchdog_pid(session);
+    pid_t w = ts_watchdog_pid(session);
     cr_assert_gt(w, 0, "no watchdog");
     cr_assert_neq(getpgid(w), getpgid(bot), "the watchdog is in the bot's process group");
     /* the bot, the fixture browser and its helpers all share this group */
@@ -146,7 +123,7 @@ Test(watchdog, holds_none_of_the_bots_file_descriptors)
     char out[300];
     snprintf(out, sizeof out, "%s/bot.out", outdir);
     start_bot(out);
-    pid_t w = watchdog_pid(session);
+    pid_t w = ts_watchdog_pid(session);
     cr_assert_gt(w, 0, "no watchdog");
     struct stat bot_out;
     cr_assert_eq(stat(out, &bot_out), 0);
@@ -195,5 +172,5 @@ Test(watchdog, can_be_turned_off)
     setenv("CHROMEREAPER_WATCHDOG", "0", 1);
     start_bot(NULL);
     unsetenv("CHROMEREAPER_WATCHDOG");
-    cr_assert_lt(watchdog_pid(session), 0, "a watchdog started although CHROMEREAPER_WATCHDOG=0");
+    cr_assert_lt(ts_watchdog_pid(session), 0, "a watchdog started although CHROMEREAPER_WATCHDOG=0");
 }

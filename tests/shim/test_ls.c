@@ -12,26 +12,6 @@ static char *ls_session(const char *mode)
     return out;
 }
 
-/* The row of `pid` in ls --tree text: the line, leading spaces skipped. */
-static char *text_row(const char *text, pid_t pid, char *buf, size_t len)
-{
-    char want[32];
-    snprintf(want, sizeof want, "%d ", (int)pid);
-    for (const char *l = text; l && *l;) {
-        const char *nl = strchr(l, '\n');
-        size_t n = nl ? (size_t)(nl - l) : strlen(l);
-        const char *p = l;
-        while (*p == ' ' && p < l + n)
-            p++;
-        if (strncmp(p, want, strlen(want)) == 0) {
-            snprintf(buf, len, "%.*s", (int)(n - (size_t)(p - l)), p);
-            return buf;
-        }
-        l = nl ? nl + 1 : NULL;
-    }
-    return NULL;
-}
-
 Test(ls_roles, utility_sub_type_from_the_live_command_line, .init = shx_init, .fini = shx_fini)
 {
     shx_session();
@@ -65,11 +45,11 @@ Test(ls_roles, utility_sub_type_from_the_live_command_line, .init = shx_init, .f
 
     char *text = ls_session("--tree");
     char buf[1024];
-    cr_assert_not_null(text_row(text, net, buf, sizeof buf), "%s", text);
+    cr_assert_not_null(ts_tree_row(text, net, buf, sizeof buf), "%s", text);
     cr_expect_not_null(strstr(buf, " utility:network "), "%s", buf);
-    cr_assert_not_null(text_row(text, sto, buf, sizeof buf), "%s", text);
+    cr_assert_not_null(ts_tree_row(text, sto, buf, sizeof buf), "%s", text);
     cr_expect_not_null(strstr(buf, " utility:storage "), "%s", buf);
-    cr_assert_not_null(text_row(text, ren, buf, sizeof buf), "%s", text);
+    cr_assert_not_null(ts_tree_row(text, ren, buf, sizeof buf), "%s", text);
     cr_expect_not_null(strstr(buf, " renderer "), "%s", buf);
     free(text);
 

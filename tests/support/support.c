@@ -319,3 +319,45 @@ int ts_descendants(pid_t root, pid_t *out, int max)
     }
     return n;
 }
+
+const char *ts_tree_row(const char *text, pid_t pid, char *buf, size_t len)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%d ", (int)pid);
+    for (const char *l = text; l && *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        const char *p = l;
+        while (p < l + n && *p == ' ')
+            p++;
+        if (strncmp(p, want, strlen(want)) == 0) {
+            snprintf(buf, len, "%.*s", (int)(n - (size_t)(p - l)), p);
+            return buf;
+        }
+        l = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+pid_t ts_watchdog_pid(const char *id)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    pid_t found = -1;
+    while (d && found < 0 && (de = readdir(d)) != NULL) {
+        uint64_t pid;
+        char cmd[512];
+        size_t len;
+        if (cr_parse_u64(de->d_name, &pid) < 0 || !ts_alive((pid_t)pid) ||
+            proc_file_read((pid_t)pid, "cmdline", cmd, sizeof cmd, &len) < 0)
+            continue;
+        for (size_t i = 0; i < len; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        if (strstr(cmd, " watch --session ") && strstr(cmd, id))
+            found = (pid_t)pid;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}

@@ -63,6 +63,13 @@ char *ts_slurp(const char *path);
 /* Live descendants of root (by /proc PPid), root excluded; returns how many. */
 int ts_descendants(pid_t root, pid_t *out, int max);
 
+/* The row of `pid` in `chromereaper ls --tree` text, leading spaces
+ * skipped, into buf; NULL if it has none. */
+const char *ts_tree_row(const char *text, pid_t pid, char *buf, size_t len);
+
+/* The pid of the `chromereaper watch` of session `id`, or -1. */
+pid_t ts_watchdog_pid(const char *id);
+
 /* Live processes whose environment holds CHROMEREAPER_SESSION=<id>. */
 int ts_count_cookie(const char *session);
 
