@@ -997,6 +997,7 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     b = Bench(args.work, args.run_id, args.quick)
     started = time.time()
+    load_start = os.getloadavg()[0]
     steps = [("B1", b.b1), ("B2", b.b2), ("B3", b.b3), ("B4", b.b4_b5), ("B6", b.b6),
              ("B7", b.b7), ("B8", b.b8)]
     for name, fn in steps:
@@ -1020,7 +1021,9 @@ def main():
     uname = os.uname()
     header = (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {uname.sysname} "
               f"{uname.release}, {os.cpu_count()} CPUs; {elapsed:.0f} s for the measurements"
-              f"{' (--quick: fewer repetitions)' if args.quick else ''}.\n"
+              f"{' (--quick: fewer repetitions)' if args.quick else ''}; load average "
+              f"{load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (other jobs "
+              f"on the machine).\n"
               f"Ratios are medians of adjacent-sample ratios (interleaved runs), with their "
               f"interquartile range; "
               f"plots: {', '.join(os.path.relpath(p, ROOT) for p in made) or 'none'}.\n")
