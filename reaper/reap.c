@@ -59,14 +59,18 @@ static int send_signal(struct target *t, int sig)
     return kill(t->pid, sig);
 }
 
-static int target_dead(const struct target *t)
+static int target_dead(struct target *t)
 {
+    if (t->dead)
+        return 1;
     if (t->pidfd >= 0) {
         struct pollfd p = {.fd = t->pidfd, .events = POLLIN};
-        return poll(&p, 1, 0) > 0;
+        t->dead = poll(&p, 1, 0) > 0;
+    } else {
+        struct proc_stat st;
+        t->dead = proc_stat_read(t->pid, &st) < 0 || st.start_time != t->start_time || st.state == 'Z';
     }
-    struct proc_stat st;
-    return proc_stat_read(t->pid, &st) < 0 || st.start_time != t->start_time || st.state == 'Z';
+    return t->dead;
 }
 
 static struct target *find_target(const struct reap_result *r, pid_t pid)
@@ -278,18 +282,44 @@ static void signal_all(struct reap_result *r, int sig, int only_live)
 static int wait_all_dead(struct reap_result *r, double sec)
 {
     double deadline = now_ms() + sec * 1e3;
+    struct pollfd *fds = calloc(r->ntargets ? r->ntargets : 1, sizeof *fds);
+    struct target **who = calloc(r->ntargets ? r->ntargets : 1, sizeof *who);
+    if (!fds || !who)
+        abort();
+    int all_dead = 0;
     for (;;) {
-        int alive = 0;
-        for (size_t i = 0; i < r->ntargets; i++)
-            alive += !target_dead(&r->targets[i]);
-        if (!alive)
-            return 1;
+        /* a pidfd turns readable the moment its process dies: sleep on all
+         * of them at once (targets without one are polled every 10 ms) */
+        nfds_t n = 0;
+        int alive = 0, unpinned = 0;
+        for (size_t i = 0; i < r->ntargets; i++) {
+            struct target *t = &r->targets[i];
+            if (t->dead || (t->pidfd < 0 && target_dead(t)))
+                continue;
+            alive++;
+            if (t->pidfd >= 0) {
+                fds[n] = (struct pollfd){.fd = t->pidfd, .events = POLLIN};
+                who[n++] = t;
+            } else {
+                unpinned = 1;
+            }
+        }
         double left = deadline - now_ms();
-        if (left <= 0)
-            return 0;
-        struct timespec ts = {0, (long)(left < 10 ? left : 10) * 1000000L};
-        nanosleep(&ts, NULL);
+        if (!alive || left <= 0) {
+            all_dead = !alive;
+            break;
+        }
+        int wait = (int)left + 1;
+        if (unpinned && wait > 10)
+            wait = 10;
+        if (poll(fds, n, wait) > 0)
+            for (nfds_t k = 0; k < n; k++)
+                if (fds[k].revents)
+                    who[k]->dead = 1;
     }
+    free(fds);
+    free(who);
+    return all_dead;
 }
 
 /* Stop everything first so nothing respawns or forks while we work,

@@ -29,6 +29,7 @@ struct target {
     int depth; /* in the plan's forest: deeper ones are signalled first */
     int pidfd;
     int sent_term, sent_kill;
+    int dead; /* seen dead (death is for good: never looked at again) */
     enum target_outcome outcome;
     char exe[256];
 };
