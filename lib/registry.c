@@ -121,6 +121,7 @@ enum cr_registry_status registry_create(struct cr_registry *reg, const char *ses
     h->dir_capacity = dir_capacity;
     h->owner_uid = (uint32_t)getuid();
     h->created_unix = (uint64_t)time(NULL);
+    h->pidns = registry_own_pidns();
     cr_strlcpy(h->session, session, sizeof h->session);
     /* the magic goes last: a reader never sees a half-made header as valid */
     __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -236,6 +237,12 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
     }
     registry_bind(reg, map, size, snap.entry_capacity, snap.dir_capacity);
     return CR_REG_OK;
+}
+
+uint64_t registry_own_pidns(void)
+{
+    struct stat st;
+    return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
 void registry_close(struct cr_registry *reg)

@@ -110,7 +110,9 @@ struct cr_registry_header {
     uint32_t dirs_removed;
     uint32_t pad;
     char session[CR_SESSION_MAX];
-    uint8_t reserved[96];
+    uint64_t pidns; /* inode of the creator's PID namespace (0: unknown): pids
+                       in this registry mean something only in that namespace */
+    uint8_t reserved[88];
 };
 
 struct cr_entry {
@@ -191,6 +193,9 @@ enum cr_registry_status registry_validate(const void *map, size_t size, uint32_t
                                           char *why, size_t why_len);
 
 void registry_close(struct cr_registry *reg);
+
+/* Inode of this process's PID namespace, or 0 if /proc cannot say. */
+uint64_t registry_own_pidns(void);
 
 /* Exclusive right to reap the session: an flock on the registry file, held
  * until the returned fd is closed.  Blocks while another reaper holds it.

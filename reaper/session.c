@@ -312,6 +312,15 @@ enum cr_registry_status session_load(struct session *s, uint32_t uid, const char
     s->overflow = registry_overflow(&s->reg);
     /* a corrupt registry is refused whole: nothing in it can be trusted */
     st = check_header(s, why, why_len);
+    /* its pids name other processes in another PID namespace: a reaper in a
+     * container (or outside one) must not judge the session's life by them */
+    uint64_t ns = s->reg.hdr->pidns, own = registry_own_pidns();
+    if (st == CR_REG_OK && ns && own && ns != own) {
+        if (why && why_len)
+            snprintf(why, why_len, "the registry belongs to another PID namespace (pid:[%llu], this is pid:[%llu])",
+                     (unsigned long long)ns, (unsigned long long)own);
+        st = CR_REG_FOREIGN;
+    }
     if (st == CR_REG_OK)
         st = load_entries(s, why, why_len);
     if (st == CR_REG_OK)

@@ -255,3 +255,33 @@ Test(scope, two_concurrent_reaps_handle_each_process_once)
     free(text[0]);
     free(text[1]);
 }
+
+/* Seen from another PID namespace (a container, a bench's sandbox), the
+ * registry's pids name other processes or none: the root looks dead, and a
+ * reap would remove a live bot's directories.  It is refused instead. */
+Test(scope, a_registry_of_another_pid_namespace_is_refused)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root for a PID namespace");
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/profile", outdir);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    struct stat st;
+    cr_assert_eq(stat(dir, &st), 0);
+    struct cr_dir d;
+    memset(&d, 0, sizeof d);
+    d.pid = getpid();
+    d.origin = CR_DIR_MKDTEMP;
+    d.dev = st.st_dev;
+    d.ino = st.st_ino;
+    snprintf(d.path, sizeof d.path, "%s", dir);
+    cr_assert_geq(registry_append_dir(&reg, &d), 0);
+    char *argv[] = {"unshare", "--pid", "--fork", "--mount-proc", (char *)ts_build("chromereaper"), "reap",
+                    "--session", session, NULL};
+    char *out = NULL;
+    int rc = ts_run(argv, &out);
+    cr_assert_eq(rc, 3, "%s", out);
+    cr_assert(strstr(out, "another PID namespace"), "%s", out);
+    cr_assert_eq(stat(dir, &st), 0, "a reap from another PID namespace removed the directory");
+    free(out);
+}

@@ -104,7 +104,8 @@ Test(layout, header)
     PIN(H, dirs_removed, 88, 4);
     PIN(H, pad, 92, 4);
     PIN(H, session, 96, 64);
-    PIN(H, reserved, 160, 96);
+    PIN(H, pidns, 160, 8);
+    PIN(H, reserved, 168, 88);
 }
 
 Test(layout, entry)
