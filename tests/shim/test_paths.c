@@ -313,7 +313,7 @@ Test(shim_paths, threads_8x500_every_path, .init = px_init, .fini = px_fini)
         const struct cr_entry *e = &es.e[i];
         flagged += (e->flags & CR_ENTRY_PIDNS) != 0;
         if (e->ppid == pid && (e->seen_by == CR_SEEN_FORK || e->seen_by == CR_SEEN_SPAWN))
-            keys[by_parent++] = (struct tracked_key){e->pid, e->start_time};
+            keys[by_parent++] = (struct tracked_key){.pid = e->pid, .start_time = e->start_time};
     }
     qsort(keys, (size_t)by_parent, sizeof *keys, key_cmp);
     for (int i = 1; i < by_parent; i++)
@@ -324,7 +324,7 @@ Test(shim_paths, threads_8x500_every_path, .init = px_init, .fini = px_fini)
         if (e->seen_by != CR_SEEN_CONSTRUCTOR || !shx_ends_with(e->exe, "/true"))
             continue;
         children++;
-        struct tracked_key k = {e->pid, e->start_time};
+        struct tracked_key k = {.pid = e->pid, .start_time = e->start_time};
         lost += bsearch(&k, keys, (size_t)by_parent, sizeof *keys, key_cmp) == NULL;
     }
     /* system()'s shells too: they exec /bin/true */
