@@ -174,10 +174,17 @@ static int find_own_path(void)
     char path[PATH_MAX];
     if (!dladdr((void *)&shim_record_process, &info) || !info.dli_fname)
         return -1;
-    if (!realpath(info.dli_fname, path))
-        return -1;
+    /* an absolute path survives any chdir as it is (the exec wrappers pass
+     * one on): resolve only a relative one, a syscall per component saved
+     * in every process of the tree */
+    const char *own = info.dli_fname;
+    if (own[0] != '/') {
+        if (!realpath(own, path))
+            return -1;
+        own = path;
+    }
     cr_strlcpy(shim_preload_entry, "LD_PRELOAD=", sizeof shim_preload_entry);
-    return cr_strlcat(shim_preload_entry, path, sizeof shim_preload_entry) < sizeof shim_preload_entry ? 0 : -1;
+    return cr_strlcat(shim_preload_entry, own, sizeof shim_preload_entry) < sizeof shim_preload_entry ? 0 : -1;
 }
 
 /* Warn once per process tree: children inherit the marker and stay quiet. */
