@@ -32,7 +32,6 @@ struct shim_real {
     shim_spawn_fn posix_spawnp_compat;
     int (*system)(const char *);
     FILE *(*popen)(const char *, const char *);
-    int (*pclose)(FILE *);
 };
 extern struct shim_real shim_real;
 
@@ -52,7 +51,7 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
 
 /* posix_spawn(p) through `real`, with the session put back into `envp` and
  * the child recorded (the pid pointer may be NULL).  `envp` NULL means
- * environ.  Shared by the posix_spawn wrappers, system() and popen(). */
+ * environ.  Shared by the posix_spawn wrappers. */
 int shim_spawn(shim_spawn_fn real, pid_t *pid, const char *file,
                const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
                char *const argv[], char *const envp[]);

@@ -272,8 +272,6 @@ void shim_resolve_real(void)
         shim_real.system = resolve("system");
     if (!shim_real.popen)
         shim_real.popen = resolve("popen");
-    if (!shim_real.pclose)
-        shim_real.pclose = resolve("pclose");
     errno = saved;
 }
 

@@ -1,297 +1,118 @@
-/* system(), popen() and pclose().  glibc starts their shell through
- * internal calls that no wrapper sees, with environ as it is: after
- * unsetenv("LD_PRELOAD") that shell, and everything it runs, would be
- * invisible.  So these start /bin/sh themselves through shim_spawn, which
- * puts the session back into the shell's environment (a new array; environ
- * is never written) and records it.  Behaviour is POSIX's:
+/* system() and popen().  glibc starts their shell through internal calls
+ * that no wrapper sees, with environ as it is: after unsetenv("LD_PRELOAD")
+ * that shell, and everything it runs, would be invisible.  When environ
+ * lacks the library or the session, the command handed to glibc's own
+ * system()/popen() is wrapped so that the shell first puts them back, then
+ * becomes (exec) the shell that runs the command:
  *
- * - system(): SIGINT and SIGQUIT ignored and SIGCHLD blocked in the caller
- *   while it waits; the shell gets the caller's signal mask and default
- *   INT/QUIT unless the caller ignored them; the result is the shell's wait
- *   status, as if it exited 127 when it could not be started; system(NULL)
- *   says whether a shell is available.
- * - popen(): "r" or "w", plus "e" for a close-on-exec stream; the shell
- *   gets no stream of an earlier popen() that is still open; pclose() waits
- *   for it and returns its status.  Streams we did not open (the library
- *   was inactive when they were) go to libc's pclose.
+ *   export LD_PRELOAD='<ours> <theirs>' CHROMEREAPER_SESSION='<id>';
+ *   exec /bin/sh -c '<command>' sh
  *
- * None of this runs in a vfork child, so malloc and waiting are fine; the
- * two small locks below survive a fork by another thread (see shim_lock). */
+ * Everything else — signals while waiting, statuses, streams, pclose() —
+ * stays glibc's, so pclose() needs no wrapper.  Neither runs in a vfork
+ * child: malloc is fine.  environ is never written. */
 #include <errno.h>
-#include <fcntl.h>
-#include <gnu/libc-version.h>
-#include <sched.h>
-#include <string.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <string.h>
 
+#include "safestr.h"
 #include "shim.h"
 
 extern char **environ;
 
-#define SHELL_PATH "/bin/sh"
-
-/* The shell's argv, as this libc builds it: glibc passes "--" before the
- * command since 2.38 (a command may start with '-'), not before. */
-static void shell_argv(char *argv[5], const char *command)
+/* Appends s to out in single quotes (a quote inside becomes '\''). */
+static char *put_quoted(char *out, const char *s)
 {
-    const char *v = gnu_get_libc_version();
-    unsigned long major = strtoul(v, NULL, 10), minor = 0;
-    const char *dot = strchr(v, '.');
-    if (dot)
-        minor = strtoul(dot + 1, NULL, 10);
-    int n = 0;
-    argv[n++] = "sh";
-    argv[n++] = "-c";
-    if (major > 2 || (major == 2 && minor >= 38))
-        argv[n++] = "--";
-    argv[n++] = (char *)command;
-    argv[n] = NULL;
+    *out++ = '\'';
+    for (; *s; s++) {
+        if (*s == '\'') {
+            memcpy(out, "'\\''", 4);
+            out += 4;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out++ = '\'';
+    return out;
 }
 
-/* A spin lock whose word holds the holder's pid.  Threads of one process
- * share the pid and wait for each other; a different pid can only be a
- * lock inherited through fork() from a thread that does not exist in this
- * process, and is taken over. */
-static void shim_lock(int *word)
+static char *put(char *out, const char *s)
 {
-    int me = (int)getpid();
-    for (;;) {
-        int seen = 0;
-        if (__atomic_compare_exchange_n(word, &seen, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            return;
-        if (seen != me &&
-            __atomic_compare_exchange_n(word, &seen, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            return;
-        sched_yield();
-    }
+    size_t n = strlen(s);
+    memcpy(out, s, n);
+    return out + n;
 }
 
-static void shim_unlock(int *word)
+/* The wrapped command, malloc'd; NULL when environ already carries the
+ * library and the session (or on allocation failure: then as it is). */
+static char *wrap_command(const char *command)
 {
-    __atomic_store_n(word, 0, __ATOMIC_RELEASE);
-}
-
-/* ------------------------------------------------------------ system() */
-
-/* SIGINT and SIGQUIT stay ignored while any thread is inside system() and
- * are restored when the last one leaves, as glibc does: per-call save and
- * restore would let overlapping calls restore each other's SIG_IGN. */
-static struct {
-    int lock;
-    int users;
-    int users_pid; /* the process the count is about: a forked child starts over */
-    struct sigaction intr, quit; /* what to restore */
-} sys_signals;
-
-/* Ignores INT/QUIT for the duration; *reset gets those the shell must have
- * back at their default. */
-static void signals_hold(sigset_t *reset)
-{
-    struct sigaction ign = {.sa_handler = SIG_IGN};
-    sigemptyset(&ign.sa_mask);
-    shim_lock(&sys_signals.lock);
-    int me = (int)getpid(), inherited = 0;
-    if (sys_signals.users_pid != me) {
-        /* a count inherited through fork: its dispositions are still ours */
-        inherited = sys_signals.users > 0;
-        sys_signals.users = 0;
-        sys_signals.users_pid = me;
+    size_t n = shim_env_count(environ) + 3;
+    char **slots = malloc(n * sizeof *slots);
+    if (!slots)
+        return NULL;
+    struct shim_envbuf *buf = malloc(sizeof *buf);
+    char *wrapped = NULL;
+    if (buf) {
+        buf->slots = slots;
+        buf->nslots = n;
+        char *const *env = shim_env_with_session(environ, buf);
+        const char *preload = NULL, *session = NULL;
+        for (size_t i = 0; env && env != environ && env[i]; i++) {
+            const char *v;
+            if (!preload && (v = cr_env_value(env[i], "LD_PRELOAD")))
+                preload = v;
+            else if (!session && (v = cr_env_value(env[i], "CHROMEREAPER_SESSION")) && *v)
+                session = v;
+        }
+        if (preload && session) {
+            /* every byte quoted at most 4 times over, plus the fixed words */
+            size_t len = 4 * (strlen(preload) + strlen(session) + strlen(command)) + 128;
+            wrapped = malloc(len);
+            if (wrapped) {
+                char *p = put(wrapped, "export LD_PRELOAD=");
+                p = put_quoted(p, preload);
+                p = put(p, " CHROMEREAPER_SESSION=");
+                p = put_quoted(p, session);
+                p = put(p, "; exec /bin/sh -c ");
+                p = put_quoted(p, command);
+                p = put(p, " sh");
+                *p = '\0';
+            }
+        }
     }
-    if (sys_signals.users++ == 0) {
-        sigaction(SIGINT, &ign, inherited ? NULL : &sys_signals.intr);
-        sigaction(SIGQUIT, &ign, inherited ? NULL : &sys_signals.quit);
-    }
-    sigemptyset(reset);
-    if (sys_signals.intr.sa_handler != SIG_IGN)
-        sigaddset(reset, SIGINT);
-    if (sys_signals.quit.sa_handler != SIG_IGN)
-        sigaddset(reset, SIGQUIT);
-    shim_unlock(&sys_signals.lock);
-}
-
-static void signals_release(void)
-{
-    shim_lock(&sys_signals.lock);
-    if (sys_signals.users > 0 && --sys_signals.users == 0) {
-        sigaction(SIGINT, &sys_signals.intr, NULL);
-        sigaction(SIGQUIT, &sys_signals.quit, NULL);
-    }
-    shim_unlock(&sys_signals.lock);
-}
-
-static int run_shell(const char *command)
-{
-    sigset_t chld, old_mask, reset;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    signals_hold(&reset);
-    sigprocmask(SIG_BLOCK, &chld, &old_mask);
-
-    posix_spawnattr_t attr;
-    int rc = posix_spawnattr_init(&attr);
-    pid_t pid = -1;
-    if (rc == 0) {
-        posix_spawnattr_setsigdefault(&attr, &reset);
-        posix_spawnattr_setsigmask(&attr, &old_mask);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-        char *argv[5];
-        shell_argv(argv, command);
-        rc = shim_spawn(SHIM_REAL(posix_spawn), &pid, SHELL_PATH, NULL, &attr, argv, environ);
-        posix_spawnattr_destroy(&attr);
-    }
-    int status = W_EXITCODE(127, 0);
-    if (rc == 0) {
-        pid_t r;
-        while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-            ;
-        if (r != pid)
-            status = -1;
-    }
-    int saved = errno;
-    signals_release();
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);
-    errno = rc ? rc : saved;
-    return status;
+    free(buf);
+    free(slots);
+    return wrapped;
 }
 
 __attribute__((visibility("default"))) int system(const char *command)
 {
-    if (!shim_active()) {
-        int (*real)(const char *) = SHIM_REAL(system);
-        if (real)
-            return real(command);
+    int (*real)(const char *) = SHIM_REAL(system);
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
     }
-    if (!command)
-        return run_shell("exit 0") == 0;
-    return run_shell(command);
-}
-
-/* ------------------------------------------------------------ popen() */
-
-struct popen_child {
-    FILE *stream;
-    int fd; /* the stream's descriptor, kept: never read from a FILE that may be gone */
-    pid_t pid;
-    struct popen_child *next;
-};
-
-static struct {
-    int lock;
-    struct popen_child *list;
-} popens;
-
-/* The child's record for `stream`, unlinked from the list; NULL if the
- * stream is not one of ours.  Called with the lock held. */
-static struct popen_child *popen_take(FILE *stream)
-{
-    for (struct popen_child **p = &popens.list; *p; p = &(*p)->next) {
-        if ((*p)->stream == stream) {
-            struct popen_child *c = *p;
-            *p = c->next;
-            return c;
-        }
-    }
-    return NULL;
+    char *wrapped = command && shim_active() ? wrap_command(command) : NULL;
+    int rc = real(wrapped ? wrapped : command);
+    int saved = errno;
+    free(wrapped);
+    errno = saved;
+    return rc;
 }
 
 __attribute__((visibility("default"))) FILE *popen(const char *command, const char *mode)
 {
-    if (!shim_active()) {
-        FILE *(*real)(const char *, const char *) = SHIM_REAL(popen);
-        if (real)
-            return real(command, mode);
-    }
-    int reading = 0, writing = 0, cloexec = 0;
-    for (const char *m = mode; m && *m; m++) {
-        if (*m == 'r')
-            reading = 1;
-        else if (*m == 'w')
-            writing = 1;
-        else if (*m == 'e')
-            cloexec = 1;
-        else
-            reading = writing = 1; /* unknown: invalid */
-    }
-    if (reading == writing || !command) {
-        errno = EINVAL;
+    FILE *(*real)(const char *, const char *) = SHIM_REAL(popen);
+    if (!real) {
+        errno = ENOSYS;
         return NULL;
     }
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return NULL;
-    int ours = reading ? fds[0] : fds[1], theirs = reading ? fds[1] : fds[0];
-    struct popen_child *c = malloc(sizeof *c);
-    FILE *stream = c ? fdopen(ours, reading ? "r" : "w") : NULL;
-    if (!stream) {
-        int e = errno;
-        free(c);
-        close(fds[0]);
-        close(fds[1]);
-        errno = e;
-        return NULL;
-    }
-
-    posix_spawn_file_actions_t actions;
-    int rc = posix_spawn_file_actions_init(&actions);
-    shim_lock(&popens.lock);
-    /* a stream closed with fclose() instead of pclose() left its record:
-     * one that names this FILE again is stale */
-    free(popen_take(stream));
-    for (struct popen_child *o = popens.list; rc == 0 && o; o = o->next)
-        if (o->fd != theirs) /* the number of a stream fclose()d without pclose() */
-            rc = posix_spawn_file_actions_addclose(&actions, o->fd);
-    if (rc == 0)
-        rc = posix_spawn_file_actions_adddup2(&actions, theirs, reading ? 1 : 0);
-    pid_t pid = -1;
-    if (rc == 0) {
-        char *argv[5];
-        shell_argv(argv, command);
-        rc = shim_spawn(SHIM_REAL(posix_spawn), &pid, SHELL_PATH, &actions, NULL, argv, environ);
-    }
-    if (rc == 0) {
-        c->stream = stream;
-        c->fd = ours;
-        c->pid = pid;
-        c->next = popens.list;
-        popens.list = c;
-    }
-    shim_unlock(&popens.lock);
-    posix_spawn_file_actions_destroy(&actions);
-    close(theirs);
-    if (rc != 0) {
-        fclose(stream);
-        free(c);
-        errno = rc;
-        return NULL;
-    }
-    if (!cloexec)
-        fcntl(ours, F_SETFD, 0);
-    return stream;
-}
-
-__attribute__((visibility("default"))) int pclose(FILE *stream)
-{
-    shim_lock(&popens.lock);
-    struct popen_child *c = popen_take(stream);
-    shim_unlock(&popens.lock);
-    if (!c) {
-        int (*real)(FILE *) = SHIM_REAL(pclose);
-        if (real)
-            return real(stream);
-        errno = EINVAL;
-        return -1;
-    }
-    pid_t pid = c->pid;
-    free(c);
-    fclose(stream);
-    int status;
-    pid_t r;
-    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
-    return r == pid ? status : -1;
+    char *wrapped = command && shim_active() ? wrap_command(command) : NULL;
+    FILE *f = real(wrapped ? wrapped : command, mode);
+    int saved = errno;
+    free(wrapped);
+    errno = saved;
+    return f;
 }
