@@ -18,14 +18,10 @@
 
 extern char **environ;
 
-/* $CHROMEREAPER_REAPER, else next to the library (build tree), else
- * <prefix>/bin/chromereaper for <prefix>/lib/chromereaper/libchromereaper.so. */
-static int find_reaper(char *out, size_t len)
+/* <dir of lib>/chromereaper (the build tree), else <prefix>/bin/chromereaper
+ * for <prefix>/lib/chromereaper/libchromereaper.so (installed). */
+static int reaper_beside(const char *lib, char *out, size_t len)
 {
-    const char *env = getenv("CHROMEREAPER_REAPER");
-    if (env && *env)
-        return cr_strlcpy(out, env, len) < len && access(out, X_OK) == 0 ? 0 : -1;
-    const char *lib = shim_preload_entry + sizeof "LD_PRELOAD=" - 1;
     static const char *const rel[] = {"/chromereaper", "/../../bin/chromereaper"};
     for (size_t i = 0; i < 2; i++) {
         if (cr_strlcpy(out, lib, len) >= len)
@@ -38,6 +34,23 @@ static int find_reaper(char *out, size_t len)
             return 0;
     }
     return -1;
+}
+
+/* $CHROMEREAPER_REAPER, else beside the library as LD_PRELOAD names it,
+ * else beside the file that name resolves to: LD_PRELOAD may name a
+ * symlink (/usr/lib/libchromereaper.so -> the installed copy).  The
+ * session's root runs this once, in its constructor, where realpath's
+ * allocation is allowed. */
+static int find_reaper(char *out, size_t len)
+{
+    const char *env = getenv("CHROMEREAPER_REAPER");
+    if (env && *env)
+        return cr_strlcpy(out, env, len) < len && access(out, X_OK) == 0 ? 0 : -1;
+    const char *lib = shim_preload_entry + sizeof "LD_PRELOAD=" - 1;
+    if (reaper_beside(lib, out, len) == 0)
+        return 0;
+    char real[PATH_MAX];
+    return realpath(lib, real) && strcmp(real, lib) != 0 ? reaper_beside(real, out, len) : -1;
 }
 
 /* The caller's environment without LD_PRELOAD and the session cookie. */

@@ -37,19 +37,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    if (session[0]) {
-        char *argv[] = {(char *)ts_build("chromereaper"), "reap", "--session", session, "--grace", "0", NULL};
-        ts_run(argv, NULL);
-        ts_kill_session(session);
-    }
-    for (int i = 0; i < npids; i++)
-        ts_kill(pids[i], SIGKILL);
-    if (bot > 0) {
-        kill(-bot, SIGKILL);
-        ts_waitpid(bot, 10);
-    }
-    if (made_dir[0])
-        ts_rm_rf(made_dir);
+    ts_cleanup_fixture(session, pids, npids, bot, made_dir);
     ts_rm_rf(outdir);
 }
 
@@ -71,29 +59,14 @@ static void start_bot(const char *stdout_path)
     setenv("LD_PRELOAD", ts_build("libchromereaper.so"), 1);
     bot = ts_spawn(argv, NULL, stdout_path);
     unsetenv("LD_PRELOAD");
-    char ready[300], pidfile[300], dirfile[300];
-    snprintf(ready, sizeof ready, "%s/ready", outdir);
-    snprintf(pidfile, sizeof pidfile, "%s/pids", outdir);
-    snprintf(dirfile, sizeof dirfile, "%s/dir", outdir);
-    cr_assert_eq(ts_wait_file(ready, 30), 0, "the fixture browser never got ready");
-    npids = ts_read_pids(pidfile, pids, MAX_PIDS);
+    npids = ts_fixture_ready(outdir, pids, MAX_PIDS, made_dir, sizeof made_dir);
     cr_assert_eq(npids, 5);
-    char *dir = ts_slurp(dirfile);
-    cr_assert_not_null(dir);
-    snprintf(made_dir, sizeof made_dir, "%s", dir);
-    free(dir);
     cr_assert_eq(tb_session_of_root(bot, session, sizeof session), 0, "no session for the shell");
 }
 
 static int all_gone(pid_t watchdog)
 {
-    for (int i = 0; i < npids; i++)
-        if (ts_alive(pids[i]))
-            return 0;
-    struct stat st;
-    char shm[128];
-    registry_path(shm, sizeof shm, (uint32_t)getuid(), session);
-    return stat(made_dir, &st) != 0 && stat(shm, &st) != 0 && !ts_alive(watchdog);
+    return ts_fixture_gone(session, pids, npids, made_dir) && !ts_alive(watchdog);
 }
 
 Test(watchdog, survives_a_process_group_kill_and_reaps_everything)

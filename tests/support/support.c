@@ -290,6 +290,49 @@ void ts_kill_session(const char *session)
     ts_session_remove(session);
 }
 
+int ts_fixture_ready(const char *outdir, pid_t *pids, int max, char *dir, size_t dirlen)
+{
+    char ready[4200], pidfile[4200], dirfile[4200];
+    snprintf(ready, sizeof ready, "%s/ready", outdir);
+    snprintf(pidfile, sizeof pidfile, "%s/pids", outdir);
+    snprintf(dirfile, sizeof dirfile, "%s/dir", outdir);
+    cr_assert_eq(ts_wait_file(ready, 30), 0, "the fixture browser never got ready");
+    int n = ts_read_pids(pidfile, pids, max);
+    char *made = ts_slurp(dirfile);
+    cr_assert_not_null(made);
+    snprintf(dir, dirlen, "%s", made);
+    free(made);
+    return n;
+}
+
+int ts_fixture_gone(const char *session, const pid_t *pids, int npids, const char *dir)
+{
+    for (int i = 0; i < npids; i++)
+        if (ts_alive(pids[i]))
+            return 0;
+    struct stat st;
+    char shm[128];
+    registry_path(shm, sizeof shm, (uint32_t)getuid(), session);
+    return stat(dir, &st) != 0 && stat(shm, &st) != 0;
+}
+
+void ts_cleanup_fixture(const char *session, const pid_t *pids, int npids, pid_t group, const char *dir)
+{
+    if (session[0]) {
+        char *argv[] = {(char *)ts_build("chromereaper"), "reap", "--session", (char *)session, "--grace", "0", NULL};
+        ts_run(argv, NULL);
+        ts_kill_session(session);
+    }
+    for (int i = 0; i < npids; i++)
+        ts_kill(pids[i], SIGKILL);
+    if (group > 0) {
+        kill(-group, SIGKILL);
+        ts_waitpid(group, 10);
+    }
+    if (dir[0])
+        ts_rm_rf(dir);
+}
+
 int ts_descendants(pid_t root, pid_t *out, int max)
 {
     /* repeated passes over /proc until no new child of the set appears */

@@ -54,6 +54,18 @@ int ts_alive(pid_t pid);
 int ts_kill(pid_t pid, int sig);
 void ts_remember(pid_t pid);
 
+/* The fixture browser (fixtures/fake_chromium) writing to `outdir`: waits
+ * until it is ready, reads its pids (returns how many) and its temp dir. */
+int ts_fixture_ready(const char *outdir, pid_t *pids, int max, char *dir, size_t dirlen);
+/* 1 when none of `pids` is alive and neither `dir` nor the registry of
+ * `session` exists. */
+int ts_fixture_gone(const char *session, const pid_t *pids, int npids, const char *dir);
+
+/* A fixture test's last resort: reap `session` (if non-empty) and kill what
+ * carries its cookie, SIGKILL the remembered `pids` and the process group
+ * `group` (if > 0, then waited for), and remove `dir` (if non-empty). */
+void ts_cleanup_fixture(const char *session, const pid_t *pids, int npids, pid_t group, const char *dir);
+
 /* Reads whitespace-separated pids from a file; returns how many. */
 int ts_read_pids(const char *path, pid_t *out, int max);
 

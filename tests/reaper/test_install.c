@@ -1,0 +1,110 @@
+/* chromereaper installed like a system tool: `make install` into a staging
+ * DESTDIR, the fixture browser run through the staged copy in both modes
+ * with no CHROMEREAPER_* variable set and from another directory, and
+ * `make uninstall` leaving nothing behind; and a library preloaded through
+ * a symlink still finding its watchdog. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "browser.h"
+#include "registry.h"
+#include "support.h"
+
+#define MAX_PIDS 16
+#define BOUND_TICKS 1000 /* of 20 ms: an upper bound only */
+
+static char workdir[256], outdir[300], session[64];
+static pid_t bot = -1;
+static pid_t pids[MAX_PIDS];
+static int npids;
+static char made_dir[512];
+
+static void setup(void)
+{
+    ts_tmpdir(workdir, sizeof workdir, "install");
+    snprintf(outdir, sizeof outdir, "%s/out", workdir);
+    cr_assert_eq(mkdir(outdir, 0700), 0);
+    session[0] = made_dir[0] = '\0';
+    npids = 0;
+    /* "no variable set": the staged copies must find each other alone */
+    unsetenv("CHROMEREAPER_LIBRARY");
+    unsetenv("CHROMEREAPER_REAPER");
+    unsetenv("CHROMEREAPER_SESSION");
+}
+
+static void teardown(void)
+{
+    ts_cleanup_fixture(session, pids, npids, bot, made_dir);
+    ts_rm_rf(workdir);
+}
+
+TestSuite(install, .init = setup, .fini = teardown, .timeout = 180);
+
+static int session_clean(pid_t watchdog)
+{
+    return ts_fixture_gone(session, pids, npids, made_dir) && (watchdog <= 0 || !ts_alive(watchdog));
+}
+
+static void assert_session_clean(void)
+{
+    for (int i = 0; i < npids; i++)
+        cr_assert_not(ts_alive(pids[i]), "pid %d survived", pids[i]);
+    struct stat st;
+    cr_assert_neq(stat(made_dir, &st), 0, "%s was not removed", made_dir);
+    char shm[128];
+    registry_path(shm, sizeof shm, (uint32_t)getuid(), session);
+    cr_assert_neq(stat(shm, &st), 0, "the registry %s was left behind", shm);
+}
+
+/* Preload mode through `library`: a shell (the session's root) in `/` runs
+ * the fixture browser; the watchdog it starts must be `want_reaper`, and
+ * when the shell's process group is SIGKILLed it must reap everything. */
+static void preload_bot_is_reaped(const char *library, const char *want_reaper)
+{
+    char script[1200], log[400];
+    snprintf(script, sizeof script, "cd / && %s browser %s & wait", ts_build("fixtures/fake_chromium"), outdir);
+    snprintf(log, sizeof log, "%s/bot.log", workdir);
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    setenv("LD_PRELOAD", library, 1);
+    bot = ts_spawn(argv, NULL, log);
+    unsetenv("LD_PRELOAD");
+    npids = ts_fixture_ready(outdir, pids, MAX_PIDS, made_dir, sizeof made_dir);
+    cr_assert_eq(npids, 5);
+    cr_assert_eq(tb_session_of_root(bot, session, sizeof session), 0, "no session for the shell");
+
+    pid_t w = ts_watchdog_pid(session);
+    char *said = ts_slurp(log);
+    cr_assert_gt(w, 0, "no watchdog; the bot said: %s", said ? said : "");
+    free(said);
+    char exe_link[64], exe[PATH_MAX], want[PATH_MAX];
+    snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)w);
+    ssize_t n = readlink(exe_link, exe, sizeof exe - 1);
+    cr_assert_gt(n, 0);
+    exe[n] = '\0';
+    cr_assert_not_null(realpath(want_reaper, want));
+    cr_assert_str_eq(exe, want, "the watchdog is %s, not %s", exe, want);
+
+    cr_assert_eq(kill(-bot, SIGKILL), 0);
+    ts_waitpid(bot, 10);
+    bot = -1;
+    for (int i = 0; i < BOUND_TICKS && !session_clean(w); i++)
+        usleep(20000);
+    assert_session_clean();
+    cr_assert_not(ts_alive(w), "the watchdog did not exit after the reap");
+    session[0] = '\0';
+}
+
+Test(install, preload_through_a_symlink_finds_the_watchdog)
+{
+    char link[400];
+    snprintf(link, sizeof link, "%s/libchromereaper.so", workdir);
+    cr_assert_eq(symlink(ts_build("libchromereaper.so"), link), 0);
+    preload_bot_is_reaped(link, ts_build("chromereaper"));
+}
