@@ -7,18 +7,6 @@
 #include "log.h"
 #include "safestr.h"
 
-void usage(void)
-{
-    fputs("usage:\n"
-          "  chromereaper run [--session ID] [--grace SEC] -- CMD [ARG...]\n"
-          "  chromereaper reap (--session ID | --stale | --all) [--uid UID] [--grace SEC] [--dry-run] [--json]\n"
-          "  chromereaper ls [--session ID] [--uid UID] [--tree] [--json]\n"
-          "  chromereaper watch --session ID [--grace SEC]   (the preload mode's watchdog)\n"
-          "exit codes: 0 done, 1 something survived or could not be removed, 2 usage,\n"
-          "            3 registry missing, corrupt, foreign or of another version\n",
-          stderr);
-}
-
 int parse_seconds(const char *s, double *out)
 {
     char *end;
@@ -38,6 +26,25 @@ int parse_uid(const char *s, uint64_t *out)
     return 0;
 }
 
+static int is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
+
+/* `help [CMD]`: the overview or one command's help, on stdout. */
+static int help(int argc, char **argv)
+{
+    if (argc == 2) {
+        help_overview(stdout);
+        return EXIT_DONE;
+    }
+    if (argc == 3 && help_command(argv[2], stdout) == 0)
+        return EXIT_DONE;
+    if (argc == 3)
+        fprintf(stderr, "chromereaper: no command '%s'\n", argv[2]);
+    else
+        fprintf(stderr, "chromereaper: help takes one command name\n");
+    usage();
+    return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     log_init();
@@ -46,17 +53,22 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "reap") == 0)
-        return cmd_reap(argc - 1, argv + 1);
-    if (strcmp(cmd, "ls") == 0)
-        return cmd_ls(argc - 1, argv + 1);
-    if (strcmp(cmd, "watch") == 0)
-        return cmd_watch(argc - 1, argv + 1);
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        usage();
+    if (is_help(cmd))
+        return help(2, argv);
+    if (strcmp(cmd, "help") == 0)
+        return help(argc, argv);
+    if (strcmp(cmd, "--version") == 0) {
+        help_version(stdout);
         return EXIT_DONE;
+    }
+    const struct command *c = command_find(cmd);
+    if (c) {
+        help_set_command(c);
+        if (argc > 2 && is_help(argv[2])) {
+            help_command(cmd, stdout);
+            return EXIT_DONE;
+        }
+        return c->run(argc - 1, argv + 1);
     }
     fprintf(stderr, "chromereaper: unknown command '%s'\n", cmd);
     usage();
