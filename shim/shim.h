@@ -84,6 +84,12 @@ extern char shim_session_entry[];  /* "CHROMEREAPER_SESSION=<id>" */
  * just created (unless CHROMEREAPER_WATCHDOG=0). */
 void shim_start_watchdog(const char *session);
 
+/* The value of `name` in the environment the program started with (not
+ * the host's getenv), or NULL; always NULL in secure execution. */
+const char *shim_env(const char *name);
+/* 1 in a setuid/setgid/capability program (AT_SECURE). */
+int shim_secure(void);
+
 /* Log to stderr with write(2) if CHROMEREAPER_LOG allows `level`
  * (0 error, 1 warn, 2 info, 3 debug). */
 void shim_log(int level, const char *a, const char *b);

@@ -4,9 +4,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -187,19 +189,55 @@ static int find_own_path(void)
     return cr_strlcat(shim_preload_entry, own, sizeof shim_preload_entry) < sizeof shim_preload_entry ? 0 : -1;
 }
 
-/* Warn once per process tree: children inherit the marker and stay quiet. */
+/* Did the parent process already say why it is not tracking?  It did if
+ * it loaded this library and holds no registry: it read the same
+ * environment we inherited, and warned (or was told not to).  Nothing is
+ * put into the environment to say so: the host's environment stays its
+ * own. */
+static int parent_already_warned(void)
+{
+    struct stat own;
+    const char *lib = shim_preload_entry + sizeof "LD_PRELOAD=" - 1;
+    if (!*lib || stat(lib, &own) < 0)
+        return 0;
+    char path[64], num[24];
+    cr_utoa((uint64_t)getppid(), num, sizeof num);
+    cr_strlcpy(path, "/proc/", sizeof path);
+    cr_strlcat(path, num, sizeof path);
+    cr_strlcat(path, "/maps", sizeof path);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int has_library = 0, has_registry = 0;
+    while (getline(&line, &cap, f) > 0) {
+        unsigned major, minor;
+        unsigned long long ino;
+        if (sscanf(line, "%*s %*s %*s %x:%x %llu", &major, &minor, &ino) == 3 &&
+            ino == (unsigned long long)own.st_ino && major == major(own.st_dev) &&
+            minor == minor(own.st_dev))
+            has_library = 1;
+        if (strstr(line, CR_REGISTRY_DIR "/" CR_REGISTRY_PREFIX))
+            has_registry = 1;
+    }
+    free(line);
+    fclose(f);
+    return has_library && !has_registry;
+}
+
+/* Warn once per process tree: a child whose parent already warned stays
+ * quiet, and so does one whose supervisor said it (CHROMEREAPER_WARNED). */
 static void disable(const char *why, const char *detail)
 {
     active = 0;
-    if (!getenv("CHROMEREAPER_WARNED")) {
+    if (!shim_env("CHROMEREAPER_WARNED") && !parent_already_warned())
         shim_log(1, why, detail);
-        setenv("CHROMEREAPER_WARNED", "1", 1);
-    }
 }
 
 static int open_or_create_session(int *created)
 {
-    const char *session = getenv("CHROMEREAPER_SESSION");
+    const char *session = shim_env("CHROMEREAPER_SESSION");
     char fresh[CR_SESSION_MAX];
     char why[128] = "";
     *created = 0;
@@ -218,7 +256,8 @@ static int open_or_create_session(int *created)
             disable("cannot create a registry in " CR_REGISTRY_DIR ", not tracking: ", strerror(errno));
             return -1;
         }
-        setenv("CHROMEREAPER_SESSION", fresh, 1);
+        /* not put into our own environment: the exec, spawn, system and
+         * popen wrappers hand it to the children */
         session = fresh;
         *created = 1;
     }
@@ -278,7 +317,7 @@ void shim_resolve_real(void)
 __attribute__((constructor)) static void shim_init(void)
 {
     int saved = errno;
-    log_level = parse_log_level(getenv("CHROMEREAPER_LOG"));
+    log_level = parse_log_level(shim_env("CHROMEREAPER_LOG"));
     shim_resolve_real();
     int created;
     if (!shim_real.fork || !shim_real.execve || !shim_real.execvpe || !shim_real.posix_spawn ||

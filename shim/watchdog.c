@@ -43,7 +43,7 @@ static int reaper_beside(const char *lib, char *out, size_t len)
  * allocation is allowed. */
 static int find_reaper(char *out, size_t len)
 {
-    const char *env = getenv("CHROMEREAPER_REAPER");
+    const char *env = shim_env("CHROMEREAPER_REAPER");
     if (env && *env)
         return cr_strlcpy(out, env, len) < len && access(out, X_OK) == 0 ? 0 : -1;
     const char *lib = shim_preload_entry + sizeof "LD_PRELOAD=" - 1;
@@ -70,7 +70,7 @@ static char **watchdog_env(void)
 
 void shim_start_watchdog(const char *session)
 {
-    const char *off = getenv("CHROMEREAPER_WATCHDOG");
+    const char *off = shim_env("CHROMEREAPER_WATCHDOG");
     if (off && strcmp(off, "0") == 0)
         return;
     char reaper[PATH_MAX];
