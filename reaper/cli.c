@@ -12,15 +12,17 @@
 #define CHROMEREAPER_VERSION "0.1.0"
 
 static const struct command commands[] = {
-    {"run", cmd_run, "run [--session ID] [--grace SEC] -- CMD [ARG...]",
+    {"run", cmd_run, "run [--session ID] [--grace SEC] [--metrics-file PATH] -- CMD [ARG...]",
      "Runs CMD as a new session with the library preloaded, as its subreaper: forwards\n"
      "INT, TERM, HUP, QUIT, USR1 and USR2 to it, reaps what each driver round leaves\n"
      "behind while it runs, reaps the whole session when it exits, and exits with its\n"
      "status (128+N if it died of signal N).\n",
      "  --session ID   the session's id ([A-Za-z0-9._-], at most 63; default: a new one)\n"
      "  --grace SEC    seconds from SIGTERM to SIGKILL, for CMD after a forwarded fatal\n"
-     "                 signal and for the reap (0 to 3600, default 2)\n"},
-    {"reap", cmd_reap, "reap (--session ID | --stale | --all) [--uid UID] [--grace SEC] [--dry-run] [--json]",
+     "                 signal and for the reap (0 to 3600, default 2)\n"
+     "  --metrics-file PATH  Prometheus textfile metrics, rewritten after each reap\n"},
+    {"reap", cmd_reap, "reap (--session ID | --stale | --all) [--uid UID] [--grace SEC] [--dry-run] [--json]"
+     " [--metrics-file PATH]",
      "Kills a session's browser processes, leaves first, removes the directories they\n"
      "made, and reports each; then removes the registry if nothing is left.\n",
      "  --session ID   the session to reap\n"
@@ -29,19 +31,22 @@ static const struct command commands[] = {
      "  --uid UID      another uid's sessions (root only)\n"
      "  --grace SEC    seconds from SIGTERM to SIGKILL (0 to 3600, default 2)\n"
      "  --dry-run      print the plan, signal and remove nothing\n"
-     "  --json         the report as JSON\n"},
+     "  --json         the report as JSON\n"
+     "  --metrics-file PATH  Prometheus textfile metrics, written after the reap\n"},
     {"ls", cmd_ls, "ls [--session ID] [--uid UID] [--tree] [--json]",
      "Lists the uid's sessions, or one session's processes and directories.\n",
      "  --session ID   one session's processes, roles and directories\n"
      "  --uid UID      another uid's sessions\n"
      "  --tree         nest the processes by creator, each driver round a subtree\n"
      "  --json         as JSON\n"},
-    {"watch", cmd_watch, "watch --session ID [--grace SEC]",
+    {"watch", cmd_watch, "watch --session ID [--grace SEC] [--metrics-file PATH]",
      "The preload mode's watchdog (started by the library, rarely by hand): holds a\n"
      "pidfd on the session's root, reaps each finished driver round, and reaps the\n"
      "whole session when the root dies.\n",
      "  --session ID   the session to watch\n"
-     "  --grace SEC    seconds from SIGTERM to SIGKILL (0 to 3600, default 2)\n"},
+     "  --grace SEC    seconds from SIGTERM to SIGKILL (0 to 3600, default 2)\n"
+     "  --metrics-file PATH  Prometheus textfile metrics, rewritten after each reap\n"
+     "                 (default: $CHROMEREAPER_METRICS_FILE)\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "metrics.h"
 #include "reap.h"
 #include "report.h"
 #include "safestr.h"
@@ -27,9 +28,10 @@ int cmd_reap(int argc, char **argv)
         {"session", required_argument, 0, 's'}, {"stale", no_argument, 0, 'S'},
         {"all", no_argument, 0, 'a'},           {"grace", required_argument, 0, 'g'},
         {"dry-run", no_argument, 0, 'n'},       {"json", no_argument, 0, 'j'},
-        {"uid", required_argument, 0, 'u'},     {0, 0, 0, 0},
+        {"uid", required_argument, 0, 'u'},     {"metrics-file", required_argument, 0, 'm'},
+        {0, 0, 0, 0},
     };
-    const char *session = NULL;
+    const char *session = NULL, *metrics_path = NULL;
     int stale = 0, all = 0, json = 0;
     uint64_t uid = getuid();
     struct reap_options ro = {.grace_sec = 2.0, .spare_root = 1};
@@ -41,6 +43,7 @@ int cmd_reap(int argc, char **argv)
         case 'a': all = 1; break;
         case 'n': ro.dry_run = 1; break;
         case 'j': json = 1; break;
+        case 'm': metrics_path = optarg; break;
         case 'g':
             if (parse_seconds(optarg, &ro.grace_sec) < 0) {
                 fprintf(stderr, "chromereaper: --grace takes seconds from 0 to 3600\n");
@@ -73,6 +76,8 @@ int cmd_reap(int argc, char **argv)
     } else {
         n = session_list((uint32_t)uid, &ids);
     }
+    struct metrics metrics;
+    metrics_init(&metrics, ro.dry_run ? NULL : metrics_path, session, (uint32_t)uid);
     int rc = EXIT_DONE;
     for (size_t i = 0; i < n; i++) {
         struct session s;
@@ -98,6 +103,7 @@ int cmd_reap(int argc, char **argv)
         struct reap_result r;
         if (reap_session(&s, &ro, &r) != 0 && rc == EXIT_DONE)
             rc = EXIT_LEFTOVERS;
+        metrics_reaped(&metrics, &r, 0);
         if (json)
             report_json(stdout, &r);
         else
@@ -106,5 +112,7 @@ int cmd_reap(int argc, char **argv)
         session_free(&s);
     }
     free(ids);
+    if (metrics.reaps == 0)
+        metrics_write(&metrics); /* nothing to reap: the file still says so */
     return rc;
 }

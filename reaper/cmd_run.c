@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "procfs.h"
 #include "reap.h"
@@ -138,9 +139,11 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         {"session", required_argument, 0, 's'},
         {"grace", required_argument, 0, 'g'},
+        {"metrics-file", required_argument, 0, 'm'},
         {0, 0, 0, 0},
     };
     char session[CR_SESSION_MAX] = "";
+    const char *metrics_path = NULL;
     struct reap_options ro = {.grace_sec = 2.0};
     int c;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -158,6 +161,7 @@ int cmd_run(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case 'm': metrics_path = optarg; break;
         default: usage(); return EXIT_USAGE;
         }
     }
@@ -216,9 +220,12 @@ int cmd_run(int argc, char **argv)
         registry_close(&reg);
     log_msg(LOG_INFO, "session %s: running %s as pid %d", session, argv[optind], (int)child);
 
+    struct metrics metrics;
+    metrics_init(&metrics, metrics_path, session, (uint32_t)getuid());
     struct monitor mon;
     if (monitor_init(&mon, session, (uint32_t)getuid(), ro.grace_sec) < 0 && have_registry)
         log_msg(LOG_ERROR, "session %s: cannot watch the registry", session);
+    mon.metrics = &metrics;
     int status = supervise(child, &set, ro.grace_sec, &mon);
     monitor_free(&mon);
 
@@ -232,6 +239,7 @@ int cmd_run(int argc, char **argv)
     {
         struct reap_result r;
         int leftovers = reap_session(&s, &ro, &r);
+        metrics_reaped(&metrics, &r, 0);
         /* quiet when there was nothing to clean up */
         int touched = reap_count(&r, OUTCOME_TERMINATED) + reap_count(&r, OUTCOME_KILLED) +
                           reap_count_dirs(&r, DIR_REMOVED) > 0;

@@ -6,12 +6,14 @@
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "procfs.h"
 #include "reap.h"
@@ -44,9 +46,11 @@ int cmd_watch(int argc, char **argv)
     static const struct option opts[] = {
         {"session", required_argument, 0, 's'},
         {"grace", required_argument, 0, 'g'},
+        {"metrics-file", required_argument, 0, 'm'},
         {0, 0, 0, 0},
     };
     const char *session = NULL;
+    const char *metrics_path = getenv("CHROMEREAPER_METRICS_FILE"); /* preload mode's way */
     double grace = 2.0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -58,6 +62,7 @@ int cmd_watch(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case 'm': metrics_path = optarg; break;
         default: usage(); return EXIT_USAGE;
         }
     }
@@ -72,6 +77,9 @@ int cmd_watch(int argc, char **argv)
         log_msg(LOG_ERROR, "session %s: no registry to watch", session);
         return EXIT_REGISTRY;
     }
+    struct metrics metrics;
+    metrics_init(&metrics, metrics_path, session, uid);
+    mon.metrics = &metrics;
     while (root >= 0) {
         struct pollfd p = {.fd = root, .events = POLLIN};
         int n = poll(&p, 1, TICK_MS);
@@ -98,6 +106,7 @@ int cmd_watch(int argc, char **argv)
     struct reap_options ro = {.grace_sec = grace};
     struct reap_result r;
     int rc = reap_session(&s, &ro, &r) == 0 ? EXIT_DONE : EXIT_LEFTOVERS;
+    metrics_reaped(&metrics, &r, 0);
     if (log_enabled(LOG_INFO))
         report_text(stderr, &r);
     reap_result_free(&r);

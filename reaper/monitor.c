@@ -152,6 +152,7 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
         struct reap_options opt = {.grace_sec = m->grace_sec, .spare_root = 1, .round = r};
         struct reap_result res;
         reap_session(s, &opt, &res);
+        metrics_reaped(m->metrics, &res, 1);
         reaped++;
         size_t killed = reap_count(&res, OUTCOME_TERMINATED) + reap_count(&res, OUTCOME_KILLED);
         log_msg(LOG_INFO, "session %s: round of %s %d ended: %zu processes killed, %zu directories removed, %zu survived, %.0f ms",

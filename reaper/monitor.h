@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "metrics.h"
 #include "registry.h"
 #include "session.h"
 
@@ -26,6 +27,7 @@ struct monitor {
     struct watched_root *roots;
     size_t nroots, roots_cap;
     uint32_t rounds_reaped;
+    struct metrics *metrics; /* --metrics-file: told of each round reaped; may be NULL */
 };
 
 /* 0, or -1 if the session's registry cannot be opened. */

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dirsize.h"
 #include "procfs.h"
 #include "proctable.h"
 #include "rmtree.h"
@@ -410,9 +411,12 @@ static void handle_dir(const struct plan *p, const struct tracked_dir *d, struct
         cr_strlcpy(out->why, "processes of the session survived", sizeof out->why);
         return;
     }
+    uint64_t bytes = p->opt->dry_run ? 0 : dir_usage(d->path);
     enum rmtree_result rr =
         p->opt->dry_run ? rmtree_check(d->path, identity, d->dev, d->ino, p->s->uid, out->why, sizeof out->why)
                         : rmtree_checked(d->path, identity, d->dev, d->ino, p->s->uid, out->why, sizeof out->why);
+    if (rr == RMTREE_REMOVED)
+        out->bytes = bytes;
     switch (rr) {
     case RMTREE_REMOVED: out->action = p->opt->dry_run ? DIR_PLANNED : DIR_REMOVED; break;
     case RMTREE_ABSENT: out->action = DIR_ABSENT; break;

@@ -46,6 +46,7 @@ struct dir_result {
     char path[4096];
     const char *origin; /* "mkdtemp" or "user-data-dir" */
     enum dir_action action;
+    uint64_t bytes; /* removed: the disk space it took, measured just before */
     char why[256];
 };
 

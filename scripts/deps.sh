@@ -9,6 +9,9 @@ set -eu
 PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make valgrind util-linux mount"
 BENCH_PKGS="gnuplot-nox python3-psutil procps util-linux"
 FUZZ_PKGS="clang libclang-rt-dev util-linux"
+# promtool, which the metrics suite checks --metrics-file output with (the
+# package's recommends, node-exporter and the like, are not needed)
+PROMTOOL_PKGS="prometheus"
 
 missing_of() {
     out=""
@@ -39,6 +42,8 @@ install() {
 
 # shellcheck disable=SC2046 # word splitting of the package lists is wanted
 install "" -- $(missing_of $PKGS)
+# shellcheck disable=SC2046
+install " (promtool, for the tests)" --no-install-recommends -- $(missing_of $PROMTOOL_PKGS)
 if [ "${1:-}" = bench ]; then
     # shellcheck disable=SC2046
     install " (for make bench)" --no-install-recommends -- $(missing_of $BENCH_PKGS)
