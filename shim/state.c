@@ -314,6 +314,45 @@ void shim_resolve_real(void)
     errno = saved;
 }
 
+/* Does LD_PRELOAD name this library (the same file, under any name)?  A
+ * bare name (no slash) is looked up by the loader: it names us when it is
+ * our file name. */
+static int preload_names_us(void)
+{
+    const char *value = shim_env("LD_PRELOAD");
+    const char *own = shim_preload_entry + sizeof "LD_PRELOAD=" - 1;
+    struct stat us, st;
+    if (!value || stat(own, &us) < 0)
+        return 0;
+    char name[PATH_MAX];
+    while (*value) {
+        size_t n = strcspn(value, " :");
+        if (n > 0 && n < sizeof name) {
+            memcpy(name, value, n);
+            name[n] = '\0';
+            if (strchr(name, '/') ? stat(name, &st) == 0 && st.st_dev == us.st_dev && st.st_ino == us.st_ino
+                                  : strcmp(name, cr_basename(own)) == 0)
+                return 1;
+        }
+        value += n;
+        value += strspn(value, " :");
+    }
+    return 0;
+}
+
+/* Loaded without being asked: in secure execution (the environment is the
+ * less privileged caller's, so nothing in it counts), or system-wide
+ * (/etc/ld.so.preload) in a process that is in no session and whose
+ * LD_PRELOAD does not name us: every program, the watchdog included, would
+ * otherwise become the root of a session of its own. */
+static int stays_passive(void)
+{
+    if (shim_secure())
+        return 1;
+    const char *session = shim_env("CHROMEREAPER_SESSION");
+    return !(session && *session) && !preload_names_us();
+}
+
 __attribute__((constructor)) static void shim_init(void)
 {
     int saved = errno;
@@ -325,6 +364,8 @@ __attribute__((constructor)) static void shim_init(void)
         disable("libc functions missing, not tracking", NULL);
     } else if (find_own_path() < 0) {
         disable("cannot find the library's own path, not tracking", NULL);
+    } else if (stays_passive()) {
+        active = 0;
     } else if (open_or_create_session(&created) == 0) {
         char cmdline[8192];
         size_t len = 0;

@@ -41,14 +41,7 @@ static void teardown(void)
 
 TestSuite(shim_config, .init = setup, .fini = teardown, .timeout = 60);
 
-static const char *in_tmp(const char *name)
-{
-    static char bufs[4][512];
-    static int next;
-    char *b = bufs[next++ % 4];
-    snprintf(b, sizeof bufs[0], "%s/%s", tmp, name);
-    return b;
-}
+static const char *in_tmp(const char *name) { return ts_join(tmp, name); }
 
 /* Runs argv with exactly `envp`, stdout and stderr into files of tmp;
  * returns the wait status. */
@@ -97,30 +90,6 @@ static void env_entries(void)
     snprintf(reaper_var, sizeof reaper_var, "CHROMEREAPER_REAPER=%s", fake_reaper());
 }
 
-/* Removes the registries whose root is `root`; returns how many. */
-static int remove_sessions_of(pid_t root)
-{
-    char prefix[64];
-    snprintf(prefix, sizeof prefix, CR_REGISTRY_PREFIX "%u-", (unsigned)getuid());
-    DIR *d = opendir(CR_REGISTRY_DIR);
-    cr_assert_not_null(d);
-    struct dirent *de;
-    int n = 0;
-    while ((de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-            continue;
-        const char *id = de->d_name + strlen(prefix);
-        struct cr_registry reg;
-        if (registry_open(&reg, (uint32_t)getuid(), id, 0, NULL, 0) != CR_REG_OK)
-            continue;
-        int ours = reg.hdr->root_pid == root;
-        registry_close(&reg);
-        if (ours && registry_unlink((uint32_t)getuid(), id) == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
 
 /* With bash as the session's root, CHROMEREAPER_REAPER names the watchdog. */
 Test(shim_config, bash_root_honours_chromereaper_reaper)
@@ -170,7 +139,7 @@ Test(shim_config, bash_root_honours_watchdog_0)
         }
         free(kids);
     }
-    remove_sessions_of(last_pid);
+    ts_remove_registries_of(getuid(), last_pid);
     cr_assert_not(have_child, "a watchdog was started despite CHROMEREAPER_WATCHDOG=0");
 }
 
@@ -195,7 +164,7 @@ Test(shim_config, bash_root_honours_chromereaper_log)
     char *loud[] = {lonely, "PATH=/usr/bin:/bin", NULL};
     int st = run_env(argv, loud, "out", "err");
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    remove_sessions_of(last_pid);
+    ts_remove_registries_of(getuid(), last_pid);
     char *err = slurp_tmp("err");
     cr_assert_not_null(strstr(err, "no watchdog"), "no warning to silence: %s", err);
     free(err);
@@ -203,7 +172,7 @@ Test(shim_config, bash_root_honours_chromereaper_log)
     char *quiet[] = {lonely, "CHROMEREAPER_LOG=error", "PATH=/usr/bin:/bin", NULL};
     st = run_env(argv, quiet, "out", "err");
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    remove_sessions_of(last_pid);
+    ts_remove_registries_of(getuid(), last_pid);
     err = slurp_tmp("err");
     cr_expect_str_eq(err, "", "CHROMEREAPER_LOG=error was not honoured");
     free(err);
@@ -242,5 +211,5 @@ Test(shim_config, no_variable_added_to_a_session_root)
     cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     char *envp[] = {preload, "CHROMEREAPER_WATCHDOG=0", "PATH=/usr/bin:/bin", NULL};
     assert_env_unchanged(envp);
-    cr_expect_eq(remove_sessions_of(last_pid), 1, "env(1) did not become a session root");
+    cr_expect_eq(ts_remove_registries_of(getuid(), last_pid), 1, "env(1) did not become a session root");
 }

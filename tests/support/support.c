@@ -71,6 +71,33 @@ static const char *rotate(const char *base, const char *rel)
 }
 
 const char *ts_build(const char *rel) { return rotate(CR_BUILD_DIR, rel); }
+const char *ts_join(const char *dir, const char *name) { return rotate(dir, name); }
+
+int ts_remove_registries_of(uid_t uid, pid_t root)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, CR_REGISTRY_PREFIX "%u-", (unsigned)uid);
+    DIR *d = opendir(CR_REGISTRY_DIR);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        const char *id = de->d_name + strlen(prefix);
+        struct cr_registry reg;
+        int match = root <= 0;
+        if (!match && registry_open(&reg, (uint32_t)uid, id, 0, NULL, 0) == CR_REG_OK) {
+            match = reg.hdr->root_pid == root;
+            registry_close(&reg);
+        }
+        if (match && registry_unlink((uint32_t)uid, id) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
 const char *ts_source(const char *rel) { return rotate(CR_SOURCE_DIR, rel); }
 
 void ts_session_create(char *id, size_t len, struct cr_registry *reg)

@@ -17,6 +17,14 @@ const char *ts_source(const char *rel);
 
 /* A fresh session id "crtest-<pid>-<n>" (buf >= 64 bytes) and its registry. */
 void ts_session_create(char *id, size_t len, struct cr_registry *reg);
+/* Removes `uid`'s registries whose root is `root` (every one of that uid
+ * when root <= 0): what a program that became a session root by itself
+ * left.  Returns how many. */
+int ts_remove_registries_of(uid_t uid, pid_t root);
+
+/* dir "/" name, in one of a few rotating static buffers. */
+const char *ts_join(const char *dir, const char *name);
+
 /* Removes the registry if it is still there (a reap normally does). */
 void ts_session_remove(const char *id);
 
