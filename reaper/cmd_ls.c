@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "appliedflags.h"
 #include "json.h"
 #include "procfs.h"
 #include "proctable.h"
@@ -175,6 +176,10 @@ static void print_row(FILE *out, const struct row *r, int indent)
     fprintf(out, " %s%s%s", r->exe, r->profile_dir[0] ? "  profile=" : "", r->profile_dir);
     if (r->nslocal)
         fprintf(out, "  pidns-pid=%d", (int)r->nslocal);
+    char flags[512];
+    if (r->role == CR_ROLE_BROWSER && strcmp(r->state, "live") == 0 &&
+        applied_chrome_flags(r->pid, flags, sizeof flags))
+        fprintf(out, "  chrome-flags=\"%s\"", flags);
     fputc('\n', out);
 }
 
@@ -327,6 +332,11 @@ static void print_session_json(FILE *out, const struct session *s, const struct 
         json_string(out, r->exe);
         fputs(",\"profile_dir\":", out);
         json_string(out, r->profile_dir);
+        char flags[512] = "";
+        if (r->role == CR_ROLE_BROWSER && strcmp(r->state, "live") == 0)
+            applied_chrome_flags(r->pid, flags, sizeof flags);
+        fputs(",\"chrome_flags\":", out); /* CHROMEREAPER_CHROME_FLAGS it carries */
+        json_string(out, flags);
         fputc('}', out);
     }
     fputs("],\"directories\":[", out);

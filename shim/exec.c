@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "chromeflags.h"
 #include "procfs.h"
 #include "registry.h"
 #include "safestr.h"
@@ -40,11 +41,9 @@ static int exec_real(const struct exec_call *c, char *const argv[], char *const 
     return -1;
 }
 
-static int exec_tracked_call(const struct exec_call *c, const char *exe, char *const argv[],
-                             char *const envp[])
+static int exec_session(const struct exec_call *c, const char *exe, char *const argv[],
+                        char *const envp[])
 {
-    if (!shim_active())
-        return exec_real(c, argv, envp);
     shim_record_process(0, CR_SEEN_EXEC, exe, (const char *const *)argv);
 
     /* too large an environment is passed through rather than rebuilt */
@@ -58,6 +57,32 @@ static int exec_tracked_call(const struct exec_call *c, const char *exe, char *c
     shim_record_process(0, CR_SEEN_EXEC_FAILED, NULL, NULL);
     errno = saved;
     return rc;
+}
+
+/* A browser's main process (its helpers carry --type=) gets the switches
+ * of CHROMEREAPER_CHROME_FLAGS it lacks, in a new argv on this frame's
+ * stack: the buffers cost stack only on this path. */
+static int exec_browser(const struct exec_call *c, const char *exe, char *const argv[],
+                        char *const envp[], const char *flags_value)
+{
+    char buf[CR_CHROME_FLAGS_LEN];
+    const char *flags[CR_CHROME_FLAGS_MAX];
+    char *with_flags[CR_CHROME_FLAGS_ARGV_MAX];
+    size_t n = chromeflags_split(flags_value, buf, sizeof buf, flags, CR_CHROME_FLAGS_MAX);
+    if (n && chromeflags_append(argv, flags, n, with_flags, CR_CHROME_FLAGS_ARGV_MAX))
+        argv = with_flags;
+    return exec_session(c, exe, argv, envp);
+}
+
+static int exec_tracked_call(const struct exec_call *c, const char *exe, char *const argv[],
+                             char *const envp[])
+{
+    if (!shim_active())
+        return exec_real(c, argv, envp);
+    const char *flags = shim_env(CR_CHROME_FLAGS_VAR);
+    if (flags && *flags && argv && role_classify_argv((const char *const *)argv) == CR_ROLE_BROWSER)
+        return exec_browser(c, exe, argv, envp, flags);
+    return exec_session(c, exe, argv, envp);
 }
 
 static int exec_tracked(exec_fn real, const char *file, char *const argv[], char *const envp[])
