@@ -49,7 +49,7 @@ CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcrit
 TEST_DEFS := -DCR_BUILD_DIR='"$(abspath $(BUILD))"' -DCR_SOURCE_DIR='"$(abspath .)"'
 TEST_JOBS ?= 2
 
-.PHONY: all deps test test-programs unit-asan demo clean install bench fuzz fuzz-seeds valgrind
+.PHONY: all deps test test-programs unit-asan demo clean install uninstall bench fuzz fuzz-seeds valgrind
 all: $(SHIM) $(REAPER)
 
 deps:
@@ -188,10 +188,13 @@ bench:
 	@$(MAKE) --no-print-directory -s all $(BUILD)/fixtures/bench_tree $(BENCH_PROGS) $(BENCH_EMPTY)
 	@bench/run.sh
 
+# make install / make uninstall [PREFIX=/usr/local] [DESTDIR=]: the CLI, the
+# library, the man pages and the bash completion (scripts/install.sh).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/chromereaper
-	install -m 0755 $(REAPER) $(DESTDIR)$(PREFIX)/bin/chromereaper
-	install -m 0644 $(SHIM) $(DESTDIR)$(PREFIX)/lib/chromereaper/libchromereaper.so
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' scripts/install.sh install $(BUILD)
+
+uninstall:
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' scripts/install.sh uninstall $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

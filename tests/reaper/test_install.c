@@ -1,7 +1,8 @@
 /* chromereaper installed like a system tool: `make install` into a staging
  * DESTDIR, the fixture browser run through the staged copy in both modes
  * with no CHROMEREAPER_* variable set and from another directory, and
- * `make uninstall` leaving nothing behind; and a library preloaded through
+ * `make uninstall` leaving nothing behind (and no directory it did not
+ * make removed); and a library preloaded through
  * a symlink still finding its watchdog. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "browser.h"
@@ -107,4 +109,96 @@ Test(install, preload_through_a_symlink_finds_the_watchdog)
     snprintf(link, sizeof link, "%s/libchromereaper.so", workdir);
     cr_assert_eq(symlink(ts_build("libchromereaper.so"), link), 0);
     preload_bot_is_reaped(link, ts_build("chromereaper"));
+}
+
+/* Installed under DESTDIR with PREFIX, as a package build would. */
+#define STAGE_PREFIX "/opt/chromereaper"
+static const char *const installed[] = {
+    "bin/chromereaper",
+    "lib/chromereaper/libchromereaper.so",
+    "share/man/man1/chromereaper.1",
+    "share/man/man7/libchromereaper.7",
+    "share/bash-completion/completions/chromereaper",
+};
+
+static int make_target(const char *target, const char *stage)
+{
+    char *out = NULL, destdir[400];
+    snprintf(destdir, sizeof destdir, "DESTDIR=%s", stage);
+    /* a make of our own, not a sub-make of the one running the suite */
+    char *argv[] = {"env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL", "-u", "MFLAGS", "make", "-s", "-C", (char *)ts_source("."), "BUILD=" CR_BUILD_DIR, destdir,
+                    "PREFIX=" STAGE_PREFIX, (char *)target, NULL};
+    int rc = ts_run(argv, &out);
+    cr_assert_eq(rc, 0, "make %s: %s", target, out);
+    free(out);
+    return rc;
+}
+
+static void staged(char *buf, size_t len, const char *stage, const char *rel)
+{
+    snprintf(buf, len, "%s" STAGE_PREFIX "/%s", stage, rel);
+}
+
+/* `chromereaper run` of the staged copy, from `/`: the fixture browser
+ * leaves everything behind and exits 7; all of it is reaped. */
+static void run_mode_reaps(const char *stage)
+{
+    char bin[400], log[400];
+    staged(bin, sizeof bin, stage, "bin/chromereaper");
+    snprintf(session, sizeof session, "crtest-install-%d", (int)getpid());
+    snprintf(log, sizeof log, "%s/run.log", workdir);
+    char *argv[] = {"/bin/sh", "-c", "cd / && exec \"$0\" run --session \"$1\" --grace 0.3 -- \"$2\" leave \"$3\"",
+                    bin, session, (char *)ts_build("fixtures/fake_chromium"), outdir, NULL};
+    pid_t run = ts_spawn(argv, NULL, log);
+    int st = ts_waitpid(run, 60);
+    char *said = ts_slurp(log);
+    cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 7, "run exited with %#x: %s", st, said);
+    npids = ts_fixture_ready(outdir, pids, MAX_PIDS, made_dir, sizeof made_dir);
+    cr_assert_eq(npids, 5, "%s", said);
+    assert_session_clean();
+    free(said);
+    session[0] = '\0';
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "%s", dir);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+Test(install, staged_copy_works_in_both_modes_and_uninstall_leaves_nothing)
+{
+    char stage[300], path[600];
+    snprintf(stage, sizeof stage, "%s/stage", workdir);
+    cr_assert_eq(mkdir(stage, 0755), 0);
+    /* a directory that was there before: uninstall must leave it */
+    char opt[400];
+    snprintf(opt, sizeof opt, "%s/opt", stage);
+    cr_assert_eq(mkdir(opt, 0755), 0);
+    make_target("install", stage);
+    for (size_t i = 0; i < sizeof installed / sizeof installed[0]; i++) {
+        struct stat st;
+        staged(path, sizeof path, stage, installed[i]);
+        cr_assert_eq(stat(path, &st), 0, "make install did not install %s", path);
+    }
+
+    run_mode_reaps(stage);
+
+    /* preload mode: the staged library starts the staged watchdog */
+    char library[600], reaper[600];
+    staged(library, sizeof library, stage, "lib/chromereaper/libchromereaper.so");
+    staged(reaper, sizeof reaper, stage, "bin/chromereaper");
+    ts_rm_rf(outdir);
+    cr_assert_eq(mkdir(outdir, 0700), 0);
+    preload_bot_is_reaped(library, reaper);
+
+    make_target("uninstall", stage);
+    cr_assert_eq(count_entries(opt), 0, "make uninstall left something in %s", opt);
+    cr_assert_eq(count_entries(stage), 1, "make uninstall removed %s, which it did not make", opt);
 }
