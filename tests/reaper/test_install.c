@@ -81,7 +81,7 @@ static void preload_bot_is_reaped(const char *library, const char *want_reaper)
     cr_assert_eq(npids, 5);
     cr_assert_eq(tb_session_of_root(bot, session, sizeof session), 0, "no session for the shell");
 
-    pid_t w = ts_watchdog_pid(session);
+    pid_t w = ts_wait_watchdog(session, 10);
     char *said = ts_slurp(log);
     cr_assert_gt(w, 0, "no watchdog; the bot said: %s", said ? said : "");
     free(said);

@@ -72,7 +72,7 @@ static int all_gone(pid_t watchdog)
 Test(watchdog, survives_a_process_group_kill_and_reaps_everything)
 {
     start_bot(NULL);
-    pid_t w = ts_watchdog_pid(session);
+    pid_t w = ts_wait_watchdog(session, 10);
     cr_assert_gt(w, 0, "no watchdog");
     cr_assert_neq(getpgid(w), getpgid(bot), "the watchdog is in the bot's process group");
     /* the bot, the fixture browser and its helpers all share this group */
@@ -96,7 +96,7 @@ Test(watchdog, holds_none_of_the_bots_file_descriptors)
     char out[300];
     snprintf(out, sizeof out, "%s/bot.out", outdir);
     start_bot(out);
-    pid_t w = ts_watchdog_pid(session);
+    pid_t w = ts_wait_watchdog(session, 10);
     cr_assert_gt(w, 0, "no watchdog");
     struct stat bot_out;
     cr_assert_eq(stat(out, &bot_out), 0);

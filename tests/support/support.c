@@ -308,6 +308,15 @@ static int for_each_cookie_holder(const char *session, int sig)
     return n;
 }
 
+pid_t ts_wait_watchdog(const char *id, double max_sec)
+{
+    double t0 = now_sec();
+    pid_t w;
+    while ((w = ts_watchdog_pid(id)) < 0 && now_sec() - t0 < max_sec)
+        nap();
+    return w;
+}
+
 int ts_count_cookie(const char *session) { return for_each_cookie_holder(session, 0); }
 
 void ts_kill_session(const char *session)

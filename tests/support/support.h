@@ -89,6 +89,10 @@ const char *ts_tree_row(const char *text, pid_t pid, char *buf, size_t len);
 
 /* The pid of the `chromereaper watch` of session `id`, or -1. */
 pid_t ts_watchdog_pid(const char *id);
+/* The same, waiting up to max_sec for it to appear: the session's root
+ * returns from its constructor once the watchdog's first fork exited, and
+ * the second fork may exec a little later. */
+pid_t ts_wait_watchdog(const char *id, double max_sec);
 
 /* Live processes whose environment holds CHROMEREAPER_SESSION=<id>. */
 int ts_count_cookie(const char *session);
