@@ -69,7 +69,7 @@ $(BUILD)/obj/plainlib/%.o: %.c
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -Itests/support $(TEST_DEFS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(SAN) -Itests/support -Ireaper $(TEST_DEFS) -MMD -MP -c $< -o $@
 
 # Only the wrapped libc functions are exported (shim/exports.map).
 $(SHIM): $(SHIM_OBJ) $(PLAIN_LIB_OBJ) shim/exports.map
@@ -89,7 +89,10 @@ $(BUILD)/fixtures/static_%: tests/fixtures/static_%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static -o $@ $<
 
-$(TESTS): $(TEST_OBJ) $(LIB_OBJ)
+# the reaper's pure decisions, tested as tables in the unit suite
+TESTED_REAPER_OBJ := $(BUILD)/obj/reaper/dirpolicy.o
+
+$(TESTS): $(TEST_OBJ) $(LIB_OBJ) $(TESTED_REAPER_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(CRITERION_LIBS) -lpthread
 
@@ -136,7 +139,8 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -Ilib -Ireaper -Ifuzz \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRC     := fuzz/fuzz_registry.c $(LIB_SRC) $(addprefix reaper/,session.c reap.c rounds.c proctable.c rmtree.c)
+FUZZ_SRC     := fuzz/fuzz_registry.c $(LIB_SRC) $(addprefix reaper/,session.c reap.c rounds.c proctable.c rmtree.c \
+                dirpolicy.c dirseen.c dirusers.c dirsize.c reap_dirs.c)
 FUZZ_BIN     := $(BUILD)/fuzz/fuzz_registry
 FUZZ_REGRESSIONS := $(wildcard fuzz/regressions/*)
 

@@ -6,7 +6,7 @@
  * its first rounds.
  *
  * Dry run has no side effects: it never calls kill_processes (no signal is
- * sent), handle_dir only stats (rmtree_identity), and neither the registry
+ * sent), handle_dir only stats (rmtree_stat), and neither the registry
  * marks (mark_reaped) nor its unlink happen.  The session is loaded
  * read-only, without the reapers' lock.  The registry file exists only
  * while session_load opens it (/dev/shm/chromereaper-<uid>-crfuzz-<pid>);

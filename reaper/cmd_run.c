@@ -227,7 +227,7 @@ int cmd_run(int argc, char **argv)
         log_msg(LOG_ERROR, "session %s: cannot watch the registry", session);
     mon.metrics = &metrics;
     int status = supervise(child, &set, ro.grace_sec, &mon);
-    monitor_free(&mon);
+    ro.seen = &mon.seen;
 
     struct session s;
     char why[160];
@@ -250,6 +250,7 @@ int cmd_run(int argc, char **argv)
         reap_result_free(&r);
         session_free(&s);
     }
+    monitor_free(&mon);
     int ignored;
     reap_zombies(0, &ignored);
     if (WIFSIGNALED(status))

@@ -95,15 +95,15 @@ int cmd_watch(int argc, char **argv)
     }
     if (root >= 0)
         close(root);
-    monitor_free(&mon);
 
     struct session s;
     char why[160];
     if (session_load(&s, uid, session, 1, why, sizeof why) != CR_REG_OK) {
         log_msg(LOG_INFO, "session %s: %s", session, why);
+        monitor_free(&mon);
         return EXIT_DONE;
     }
-    struct reap_options ro = {.grace_sec = grace};
+    struct reap_options ro = {.grace_sec = grace, .seen = &mon.seen};
     struct reap_result r;
     int rc = reap_session(&s, &ro, &r) == 0 ? EXIT_DONE : EXIT_LEFTOVERS;
     metrics_reaped(&metrics, &r, 0);
@@ -111,5 +111,6 @@ int cmd_watch(int argc, char **argv)
         report_text(stderr, &r);
     reap_result_free(&r);
     session_free(&s);
+    monitor_free(&mon);
     return rc;
 }

@@ -46,6 +46,7 @@ void monitor_free(struct monitor *m)
     for (size_t i = 0; i < m->nroots; i++)
         close(m->roots[i].pidfd);
     free(m->roots);
+    dirseen_free(&m->seen);
     registry_close(&m->reg);
     memset(m, 0, sizeof *m);
 }
@@ -136,6 +137,20 @@ static void recycle(struct session *s)
     log_msg(LOG_DEBUG, "session %s: freed %zu registry records", s->id, freed);
 }
 
+/* The profiles live browsers of the session were started with: a browser
+ * whose environment carries the session's cookie (the browser's main
+ * process keeps its environment), seen while it runs. */
+static void observe_browsers(struct monitor *m, const struct session *s)
+{
+    char cookie[CR_SESSION_MAX + 32] = "CHROMEREAPER_SESSION=";
+    cr_strlcat(cookie, s->id, sizeof cookie);
+    struct tracked *t, *tmp;
+    HASH_ITER(hh, s->procs, t, tmp) {
+        if (!(t->flags & CR_ENTRY_PIDNS) && t->role == CR_ROLE_BROWSER && alive(t))
+            dirseen_observe(&m->seen, t->key.pid, cookie);
+    }
+}
+
 static int reap_finished_rounds(struct monitor *m, struct session *s)
 {
     struct rounds rs;
@@ -149,7 +164,7 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
             watch_root(m, r->root);
             continue;
         }
-        struct reap_options opt = {.grace_sec = m->grace_sec, .spare_root = 1, .round = r};
+        struct reap_options opt = {.grace_sec = m->grace_sec, .spare_root = 1, .round = r, .seen = &m->seen};
         struct reap_result res;
         reap_session(s, &opt, &res);
         metrics_reaped(m->metrics, &res, 1);
@@ -191,6 +206,7 @@ int monitor_tick(struct monitor *m)
         log_msg(LOG_DEBUG, "session %s: %s", m->session, why);
         return rs == CR_REG_MISSING || rs == CR_REG_REAPED ? -1 : 0;
     }
+    observe_browsers(m, &s);
     int reaped = reap_finished_rounds(m, &s);
     session_free(&s);
     m->rounds_reaped += (uint32_t)reaped;

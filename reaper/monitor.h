@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "metrics.h"
+#include "dirseen.h"
 #include "registry.h"
 #include "session.h"
 
@@ -28,12 +29,15 @@ struct monitor {
     size_t nroots, roots_cap;
     uint32_t rounds_reaped;
     struct metrics *metrics; /* --metrics-file: told of each round reaped; may be NULL */
+    struct dirseen seen; /* profiles seen on live browsers' command lines */
 };
 
 /* 0, or -1 if the session's registry cannot be opened. */
 int monitor_init(struct monitor *m, const char *session, uint32_t uid, double grace_sec);
 /* Reaps every round whose root has exited; returns how many it reaped, or
- * -1 once the registry is gone (someone reaped the whole session). */
+ * -1 once the registry is gone (someone reaped the whole session).  On
+ * each rescan it also notes the --user-data-dir of every live browser of
+ * the session (m->seen, for this and the session's final reap). */
 int monitor_tick(struct monitor *m);
 void monitor_free(struct monitor *m);
 

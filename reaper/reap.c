@@ -10,10 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dirsize.h"
+#include "dirpolicy.h"
+#include "dirseen.h"
 #include "procfs.h"
 #include "proctable.h"
-#include "rmtree.h"
+#include "reap_dirs.h"
 #include "rounds.h"
 #include "safestr.h"
 
@@ -377,54 +378,6 @@ static void kill_processes(struct plan *p)
     order_leaves_first(p);
 }
 
-/* A directory Chrome made for the session may go only if it lies in a
- * temporary directory: a bot may create a profile it means to keep.
- * Compared by components; rmtree_checked then resolves the path without
- * following symlinks, so the directory really is where its path says. */
-static int in_temp_dir(const char *path)
-{
-    const char *tmpdir = getenv("TMPDIR");
-    return rmtree_path_below(path, "/tmp") || rmtree_path_below(path, "/dev/shm") ||
-           (tmpdir && rmtree_path_below(path, tmpdir));
-}
-
-static void handle_dir(const struct plan *p, const struct tracked_dir *d, struct dir_result *out,
-                       int blocked)
-{
-    cr_strlcpy(out->path, d->path, sizeof out->path);
-    out->origin = d->from_mkdtemp ? "mkdtemp" : "user-data-dir";
-    int identity = 0;
-    if (d->from_mkdtemp) {
-        identity = d->have_identity;
-    } else if (d->absent_at_launch != 1) {
-        out->action = DIR_KEPT;
-        cr_strlcpy(out->why, "existed before the browser started", sizeof out->why);
-        return;
-    } else if (!in_temp_dir(d->path)) {
-        out->action = DIR_KEPT;
-        cr_strlcpy(out->why, "created during the session outside a temporary directory",
-                   sizeof out->why);
-        return;
-    }
-    if (blocked) {
-        out->action = DIR_KEPT;
-        cr_strlcpy(out->why, "processes of the session survived", sizeof out->why);
-        return;
-    }
-    uint64_t bytes = p->opt->dry_run ? 0 : dir_usage(d->path);
-    enum rmtree_result rr =
-        p->opt->dry_run ? rmtree_check(d->path, identity, d->dev, d->ino, p->s->uid, out->why, sizeof out->why)
-                        : rmtree_checked(d->path, identity, d->dev, d->ino, p->s->uid, out->why, sizeof out->why);
-    if (rr == RMTREE_REMOVED)
-        out->bytes = bytes;
-    switch (rr) {
-    case RMTREE_REMOVED: out->action = p->opt->dry_run ? DIR_PLANNED : DIR_REMOVED; break;
-    case RMTREE_ABSENT: out->action = DIR_ABSENT; break;
-    case RMTREE_MISMATCH: out->action = DIR_KEPT; break;
-    case RMTREE_FAILED: out->action = DIR_FAILED; break;
-    }
-}
-
 static int in_scope(const struct plan *p, const struct tracked *t)
 {
     return !p->opt->round || t->round_root == p->opt->round->root;
@@ -452,8 +405,11 @@ static void mark_reaped(struct plan *p, const struct dir_result *results,
     }
     for (size_t k = 0; k < nhandled; k++) {
         enum dir_action a = results[k].action;
-        int settled = a == DIR_REMOVED || a == DIR_ABSENT ||
-                      (a == DIR_KEPT && strcmp(results[k].why, "processes of the session survived") != 0);
+        /* in a round's reap a failure is final: something else writes into
+         * the directory, and the next tick must not go on removing it */
+        int settled = a == DIR_REMOVED || a == DIR_ABSENT || (a == DIR_FAILED && p->opt->round) ||
+                      (a == DIR_KEPT && strcmp(results[k].why, "processes of the session survived") != 0 &&
+                       strcmp(results[k].why, dir_verdict_why(DIR_KEEP_UNTIL_SESSION_ENDS)) != 0);
         for (size_t i = 0; settled && i < s->ndir_refs; i++) {
             struct record_ref *ref = &s->dir_refs[i];
             if (ref->dir == handled[k] && !ref->reaped)
@@ -476,6 +432,10 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     cr_strlcat(p.cookie, s->id, sizeof p.cookie);
     proctable_snapshot(&p.pt);
     build_plan(&p);
+    /* the profiles the browsers about to die were started with */
+    struct dirseen seen = {0};
+    for (size_t i = 0; i < out->ntargets; i++)
+        dirseen_observe(&seen, out->targets[i].pid, p.cookie);
     if (!opt->dry_run) {
         kill_processes(&p);
     } else {
@@ -503,8 +463,16 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     out->dirs = calloc(ndirs ? ndirs : 1, sizeof *out->dirs);
     if (!out->dirs)
         abort();
-    for (size_t i = 0; i < ndirs; i++)
-        handle_dir(&p, dirs[i], &out->dirs[i], survivors > 0);
+    pid_t *reaped = calloc(out->ntargets ? out->ntargets : 1, sizeof *reaped);
+    if (!reaped)
+        abort();
+    for (size_t i = 0; i < out->ntargets; i++)
+        reaped[i] = out->targets[i].pid;
+    struct reap_dirs_in in = {.s = s, .opt = opt, .seen = &seen, .reaped = reaped,
+                              .nreaped = out->ntargets, .blocked = survivors > 0};
+    reap_dirs(&in, dirs, ndirs, out->dirs);
+    free(reaped);
+    dirseen_free(&seen);
 
     out->root_alive = session_root_alive(s);
     int clean = survivors == 0 && reap_count_dirs(out, DIR_FAILED) == 0;

@@ -51,12 +51,14 @@ struct dir_result {
 };
 
 struct round;
+struct dirseen;
 
 struct reap_options {
     double grace_sec;
     int dry_run;
     int spare_root;            /* never signal the session's root process (the bot) */
     const struct round *round; /* reap only this driver round; NULL: the whole session */
+    const struct dirseen *seen; /* profiles the watchdog or `run` saw given to browsers, or NULL */
 };
 
 struct reap_result {

@@ -372,19 +372,24 @@ enum rmtree_result rmtree_check(const char *path, int identity, uint64_t dev, ui
     return run(path, identity, dev, ino, owner, 0, why, why_len);
 }
 
-int rmtree_identity(const char *path, uint64_t *dev, uint64_t *ino, uid_t *owner)
+int rmtree_stat(const char *path, struct rmtree_stat *out)
 {
     char name[NAME_MAX + 1];
     int pfd;
+    memset(out, 0, sizeof *out);
     if (open_parent(path, name, sizeof name, &pfd, NULL, 0) != RMTREE_REMOVED)
         return -1;
     struct statx sx;
-    int rc = xstat(pfd, name, 0, &sx);
+    int rc = statx(pfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+                   STATX_TYPE | STATX_UID | STATX_INO | STATX_BTIME, &sx);
     close(pfd);
     if (rc < 0 || !S_ISDIR(sx.stx_mode))
         return -1;
-    *dev = (uint64_t)dev_of(&sx);
-    *ino = sx.stx_ino;
-    *owner = sx.stx_uid;
+    out->dev = (uint64_t)dev_of(&sx);
+    out->ino = sx.stx_ino;
+    out->owner = sx.stx_uid;
+    out->have_birth = (sx.stx_mask & STATX_BTIME) != 0;
+    out->birth_sec = sx.stx_btime.tv_sec;
+    out->birth_nsec = sx.stx_btime.tv_nsec;
     return 0;
 }

@@ -41,9 +41,17 @@ enum rmtree_result rmtree_checked(const char *path, int identity, uint64_t dev, 
 enum rmtree_result rmtree_check(const char *path, int identity, uint64_t dev, uint64_t ino,
                                 uid_t owner, char *why, size_t why_len);
 
-/* Identity of a directory (path resolved without following any symlink);
- * 0 on success. */
-int rmtree_identity(const char *path, uint64_t *dev, uint64_t *ino, uid_t *owner);
+/* What the kernel says about the directory at `path` (resolved from "/"
+ * without following any symlink): identity, owner and, when the filesystem keeps one, creation time,
+ * all from one statx.  0 on success, -1 if it is not a directory there. */
+struct rmtree_stat {
+    uint64_t dev, ino;
+    uid_t owner;
+    int have_birth;
+    int64_t birth_sec;
+    uint32_t birth_nsec;
+};
+int rmtree_stat(const char *path, struct rmtree_stat *out);
 
 /* 1 if absolute `path` names something strictly below absolute `dir`,
  * compared component by component ("//" and a trailing "/" do not count).

@@ -107,8 +107,13 @@ void rounds_build(struct rounds *rs, struct session *s)
         r->members[r->nmembers++] = t;
         r->reaped &= t->reaped;
     }
+    /* a round owns the directories its processes made with mkdtemp; a
+     * --user-data-dir is the bot's (it may reuse it for the next browser),
+     * so only the session's end decides on it */
     struct tracked_dir *d, *dtmp;
     HASH_ITER(hh, s->dirs, d, dtmp) {
+        if (!d->from_mkdtemp)
+            continue;
         struct tracked_key key = {.pid = d->creator, .start_time = d->creator_start};
         HASH_FIND(hh, s->procs, &key, sizeof key, t);
         if (!t || !t->round_root)

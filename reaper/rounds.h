@@ -16,7 +16,7 @@ struct round {
     struct tracked *root;
     struct tracked **members; /* root included */
     size_t nmembers, members_cap;
-    struct tracked_dir **dirs; /* directories its members recorded */
+    struct tracked_dir **dirs; /* directories its members made with mkdtemp */
     size_t ndirs, dirs_cap;
     int reaped; /* every member's and directory's record is marked reaped */
 };

@@ -87,47 +87,57 @@ Test(dirs, symlinks_inside_are_removed_and_their_targets_kept)
     free(out);
 }
 
-/* A --user-data-dir that existed before the browser started is never
- * deleted, whatever Chrome wrote into it. */
-Test(dirs, a_user_data_dir_that_existed_before_is_never_deleted)
+/* A new session for the rest of a test: what the test made so far was
+ * made before it. */
+static void new_session(void)
 {
-    const char *udd = dt_path("my-profile");
+    ts_session_remove(dt_session);
+    registry_close(&dt_reg);
+    ts_session_create(dt_session, sizeof dt_session, &dt_reg);
+    ts_after_birth_of(ts_registry_file((uint32_t)getuid(), dt_session), dt_base);
+}
+
+/* A profile made before the session is never deleted, whatever Chrome
+ * wrote into it and whatever its name. */
+Test(dirs, a_profile_made_before_the_session_is_never_deleted)
+{
+    const char *udd = dt_path("puppeteer_dev_chrome_profile-mine");
     dt_victim(udd);
+    new_session();
     dt_record(udd, CR_DIR_USER_DATA_DIR, 0);
     const char *p;
     p = dt_fmt("%s/Default", udd); /* Chrome writes into it */
     dt_mkdir(p, 0700);
     p = dt_fmt("%s/Default/Preferences", udd);
     dt_write(p, "{}\n");
-    /* later processes of the browser see it present as well */
-    dt_record(udd, CR_DIR_USER_DATA_DIR, 0);
+    dt_record(udd, CR_DIR_MKDTEMP, 0); /* and whatever else is claimed */
 
     char *out = NULL;
     int rc = dt_reap(NULL, &out);
     cr_assert_eq(rc, 0, "%s", out);
-    dt_expect_dir(out, udd, "kept", "existed before");
+    dt_expect_dir(out, udd, "kept", "made before the session");
     dt_expect_victim(udd);
     dt_expect_file(p, "{}\n");
     free(out);
 }
 
-/* Created during the session: removed in /tmp, kept elsewhere (a bot may
+/* Made during the session: removed in /tmp, kept elsewhere (a bot may
  * make a profile it means to keep), and a path that only looks like it is
- * in /tmp ("/tmp/../var/tmp/...") does not count. */
-Test(dirs, a_user_data_dir_made_in_the_session_goes_only_from_a_temp_dir)
+ * in /tmp ("/tmp/../var/tmp/...") is refused. */
+Test(dirs, a_profile_made_in_the_session_goes_only_from_a_temp_dir)
 {
     unsetenv("TMPDIR"); /* the reaper inherits it */
-    const char *in_tmp = dt_path("fresh-profile");
-    const char *kept = dt_other_path("bot-profile");
-    const char *dotdot_target = dt_other_path("sneaky-profile");
+    const char *in_tmp = dt_path("puppeteer_dev_chrome_profile-fresh");
+    const char *kept = dt_other_path("puppeteer_dev_chrome_profile-kept");
+    const char *dotdot_target = dt_other_path("puppeteer_dev_chrome_profile-sneaky");
     const char *dotdot;
     dotdot = dt_fmt("/tmp/..%s", dotdot_target);
-    dt_record(in_tmp, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH);
-    dt_record(kept, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH);
-    dt_record(dotdot, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH);
     dt_profile(in_tmp);
     dt_profile(kept);
     dt_profile(dotdot_target);
+    dt_record(in_tmp, CR_DIR_USER_DATA_DIR, 0);
+    dt_record(kept, CR_DIR_USER_DATA_DIR, 0);
+    dt_record(dotdot, CR_DIR_USER_DATA_DIR, 0);
 
     char *out = NULL;
     int rc = dt_reap(NULL, &out);
@@ -135,7 +145,7 @@ Test(dirs, a_user_data_dir_made_in_the_session_goes_only_from_a_temp_dir)
     dt_expect_dir(out, in_tmp, "removed", NULL);
     cr_assert_not(dt_exists(in_tmp));
     dt_expect_dir(out, kept, "kept", "outside a temporary directory");
-    dt_expect_dir(out, dotdot, "kept", "outside a temporary directory");
+    dt_expect_dir(out, dotdot, "kept", "component");
     const char *p;
     p = dt_fmt("%s/Default/Preferences", kept);
     dt_expect_file(p, "{\"profile\":{}}\n");
@@ -145,11 +155,11 @@ Test(dirs, a_user_data_dir_made_in_the_session_goes_only_from_a_temp_dir)
 }
 
 /* $TMPDIR (the reaper's) is a temporary directory too; "/" never is. */
-Test(dirs, a_user_data_dir_made_under_tmpdir_is_removed)
+Test(dirs, a_profile_made_under_tmpdir_is_removed)
 {
-    const char *under = dt_other_path("profile");
-    dt_record(under, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH);
+    const char *under = dt_other_path("playwright_chromiumdev_profile-a");
     dt_profile(under);
+    dt_record(under, CR_DIR_USER_DATA_DIR, 0);
     cr_assert_eq(setenv("TMPDIR", dt_other, 1), 0);
 
     char *out = NULL;
@@ -160,18 +170,32 @@ Test(dirs, a_user_data_dir_made_under_tmpdir_is_removed)
     free(out);
 
     /* TMPDIR=/ would make every path temporary: it counts for nothing */
-    ts_session_remove(dt_session);
-    registry_close(&dt_reg);
-    ts_session_create(dt_session, sizeof dt_session, &dt_reg);
-    const char *elsewhere = dt_other_path("profile2");
-    dt_record(elsewhere, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH);
+    new_session();
+    const char *elsewhere = dt_other_path("playwright_chromiumdev_profile-b");
     dt_profile(elsewhere);
+    dt_record(elsewhere, CR_DIR_USER_DATA_DIR, 0);
     cr_assert_eq(setenv("TMPDIR", "/", 1), 0);
     rc = dt_reap(NULL, &out);
     unsetenv("TMPDIR");
     cr_assert_eq(rc, 0, "%s", out);
     dt_expect_dir(out, elsewhere, "kept", "outside a temporary directory");
     cr_assert(dt_exists(elsewhere));
+    free(out);
+}
+
+/* A --user-data-dir "absent at launch" that no reaper ever saw a browser
+ * use has no identity to check: kept, however Chrome-like its name. */
+Test(dirs, a_profile_absent_at_launch_and_never_seen_is_kept)
+{
+    const char *udd = dt_path("playwright_chromiumdev_profile-unseen");
+    dt_record(udd, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH);
+    dt_profile(udd);
+
+    char *out = NULL;
+    int rc = dt_reap(NULL, &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    dt_expect_dir(out, udd, "kept", "no recorded identity");
+    dt_expect_file(dt_fmt("%s/Default/Preferences", udd), "{\"profile\":{}}\n");
     free(out);
 }
 
@@ -274,9 +298,7 @@ Test(dirs, a_parent_swapped_for_a_symlink_redirects_nothing)
     free(out);
 
     /* the dry run applies the same checks */
-    ts_session_remove(dt_session);
-    registry_close(&dt_reg);
-    ts_session_create(dt_session, sizeof dt_session, &dt_reg);
+    new_session();
     dt_record(udd, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH);
     rc = dt_reap("--dry-run", &out);
     cr_assert_eq(rc, 0, "%s", out);

@@ -38,6 +38,8 @@ static inline void dt_setup(void)
     dt_other[0] = '\0';
     ts_session_create(dt_session, sizeof dt_session, &dt_reg);
     ts_tmpdir(dt_base, sizeof dt_base, "dirs");
+    /* everything the tests make is made during the session */
+    ts_after_birth_of(ts_registry_file((uint32_t)getuid(), dt_session), dt_base);
 }
 
 static inline void dt_teardown(void)

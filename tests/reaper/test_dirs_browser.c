@@ -2,8 +2,9 @@
  * under the shim with a --user-data-dir, writes into it and makes its
  * mkdtemp singleton directory; the shim records both.  After a reap the
  * browser is gone, its mkdtemp directory removed, and the profile treated
- * by the design's rule: one that existed before is intact, one it created
- * is removed from /tmp and kept elsewhere. */
+ * by the rule (reaper/dirpolicy.h): one made before the session is
+ * intact; one made during it, by the bot (as Python's tempfile.mkdtemp
+ * does) or by the browser, is removed from /tmp and kept elsewhere. */
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -79,17 +80,22 @@ static char *reap_and_check_processes(void)
     return out;
 }
 
-Test(dirs_browser, a_user_data_dir_that_existed_before_is_intact_after_the_reap)
+Test(dirs_browser, a_user_data_dir_made_before_the_session_is_intact_after_the_reap)
 {
     const char *udd = dt_path("my-profile");
     dt_victim(udd);
     dt_mkdir(dt_fmt("%s/Default", udd), 0700);
     dt_write(dt_fmt("%s/Default/Bookmarks", udd), "my bookmarks\n");
+    /* the session starts after the user made the profile */
+    ts_session_remove(dt_session);
+    ts_session_create(dt_session, sizeof dt_session, &dt_reg);
+    registry_close(&dt_reg);
+    ts_after_birth_of(ts_registry_file((uint32_t)getuid(), dt_session), dt_base);
     char *tmp = start_browser(udd);
     expect_browser_written(udd);
 
     char *out = reap_and_check_processes();
-    dt_expect_dir(out, udd, "kept", "existed before the browser started");
+    dt_expect_dir(out, udd, "kept", "made before the session");
     dt_expect_dir(out, tmp, "removed", NULL);
     cr_assert_not(dt_exists(tmp), "the mkdtemp directory %s stayed", tmp);
     dt_expect_victim(udd);
@@ -99,9 +105,10 @@ Test(dirs_browser, a_user_data_dir_that_existed_before_is_intact_after_the_reap)
     free(out);
 }
 
-Test(dirs_browser, a_user_data_dir_the_browser_created_in_tmp_is_removed)
+/* The browser runs with `udd`; the reap removes it and the singleton
+ * directory. */
+static void expect_profile_and_singleton_removed(const char *udd)
 {
-    const char *udd = dt_path("fresh-profile");
     char *tmp = start_browser(udd);
     expect_browser_written(udd);
 
@@ -114,13 +121,28 @@ Test(dirs_browser, a_user_data_dir_the_browser_created_in_tmp_is_removed)
     free(out);
 }
 
+/* Issue 11: a profile the bot made during the session in /tmp without
+ * mkdtemp (any name) and gave to the browser is the session's: removed,
+ * where today it was "kept: existed before the browser started". */
+Test(dirs_browser, a_user_data_dir_the_bot_made_in_the_session_is_removed)
+{
+    const char *udd = dt_path("tmpk2j3h4");
+    dt_mkdir(udd, 0700);
+    expect_profile_and_singleton_removed(udd);
+}
+
+Test(dirs_browser, a_user_data_dir_the_browser_created_in_tmp_is_removed)
+{
+    expect_profile_and_singleton_removed(dt_path("fresh-profile"));
+}
+
 Test(dirs_browser, a_user_data_dir_the_browser_created_elsewhere_is_kept)
 {
     const char *udd = dt_other_path("bot-profile");
     char *tmp = start_browser(udd);
 
     char *out = reap_and_check_processes();
-    dt_expect_dir(out, udd, "kept", "created during the session outside a temporary directory");
+    dt_expect_dir(out, udd, "kept", "outside a temporary directory");
     dt_expect_dir(out, tmp, "removed", NULL);
     expect_browser_written(udd);
     free(tmp);

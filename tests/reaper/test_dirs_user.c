@@ -17,6 +17,8 @@
 
 static char nb_session[64];
 
+static void nb_session_start(void);
+
 static void nb_setup(void)
 {
     dt_setup();
@@ -26,6 +28,7 @@ static void nb_setup(void)
     cr_assert_eq(chown(dt_base, NOBODY, NOBODY), 0);
     snprintf(nb_session, sizeof nb_session, "crtest-%d-nobody", (int)getpid());
     registry_unlink(NOBODY, nb_session);
+    nb_session_start();
 }
 
 static void nb_teardown(void)
@@ -42,32 +45,54 @@ static int become_nobody(void)
     return setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 && setuid(NOBODY) == 0 ? 0 : -1;
 }
 
-/* nobody's session, holding a mkdtemp record of each path (identity taken
- * now): made by a child that is nobody, so that the registry is nobody's. */
+/* nobody's session, made by a child that is nobody, so that the registry
+ * is nobody's; then the test waits past its birth: the directories the
+ * tests make are made during the session. */
+static void nb_session_start(void)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct cr_registry reg;
+        if (become_nobody() < 0)
+            _exit(10);
+        if (registry_create(&reg, nb_session, CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT) != CR_REG_OK)
+            _exit(11);
+        registry_close(&reg);
+        _exit(0);
+    }
+    int st = ts_waitpid(pid, 30);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "making nobody's session: status %#x", st);
+    ts_after_birth_of(ts_registry_file(NOBODY, nb_session), dt_base);
+}
+
+/* A mkdtemp record of each path (identity taken now) in nobody's session,
+ * appended by nobody (up to 8). */
 static void nb_session_with(const char *const *paths, int n)
 {
+    struct stat sb[8];
+    cr_assert_leq(n, 8);
+    for (int i = 0; i < n; i++) /* as root: nobody may not reach them all */
+        cr_assert_eq(lstat(paths[i], &sb[i]), 0, "%s: %s", paths[i], strerror(errno));
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         if (become_nobody() < 0)
             _exit(10);
         struct cr_registry reg;
-        if (registry_create(&reg, nb_session, CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT) != CR_REG_OK)
+        if (registry_open(&reg, NOBODY, nb_session, 1, NULL, 0) != CR_REG_OK)
             _exit(11);
         struct proc_stat st;
         if (proc_stat_read(getpid(), &st) < 0)
             _exit(12);
         for (int i = 0; i < n; i++) {
             struct cr_dir d;
-            struct stat sb;
             memset(&d, 0, sizeof d);
-            if (lstat(paths[i], &sb) < 0)
-                _exit(13);
             d.pid = getpid();
             d.start_time = st.start_time;
             d.origin = CR_DIR_MKDTEMP;
-            d.dev = (uint64_t)sb.st_dev;
-            d.ino = (uint64_t)sb.st_ino;
+            d.dev = (uint64_t)sb[i].st_dev;
+            d.ino = (uint64_t)sb[i].st_ino;
             cr_strlcpy(d.path, paths[i], sizeof d.path);
             if (registry_append_dir(&reg, &d) < 0)
                 _exit(14);
@@ -76,7 +101,7 @@ static void nb_session_with(const char *const *paths, int n)
         _exit(0);
     }
     int st = ts_waitpid(pid, 30);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "making nobody's session: status %#x", st);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "recording nobody's directories: status %#x", st);
 }
 
 /* `chromereaper reap --session <nobody's> --json`, run as nobody. */
@@ -207,5 +232,48 @@ Test(dirs_user, a_foreign_unreadable_dir_is_reported)
     dt_expect_dir(out, tmp, "failed", "Default/closed");
     dt_expect_victim(closed);
     cr_assert_not(dt_exists(dt_fmt("%s/Default/mine", tmp)), "nobody's own mode-0 directory stayed");
+    free(out);
+}
+
+/* `chromereaper reap --session <nobody's> --uid 65534 --json`, run as root. */
+static int root_reaps_nobody(char **out)
+{
+    char *argv[] = {(char *)ts_build("chromereaper"), "reap", "--session", nb_session, "--uid", "65534",
+                    "--grace", "0", "--json", NULL};
+    return ts_run(argv, out);
+}
+
+/* Root reaping nobody's session acts with nobody's rights: a profile of
+ * nobody's in a directory of root's (mode 0755) is emptied (nobody may
+ * do that) but stays (nobody cannot unlink it from root's directory); one
+ * behind a directory nobody cannot even enter (root's, 0700) is untouched.
+ * Today root removes both. */
+Test(dirs_user, root_reaping_nobodys_session_removes_only_what_nobody_could)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to reap another uid's session");
+    const char *open_parent = dt_path("roots-0755");
+    const char *closed_parent = dt_path("roots-0700");
+    dt_mkdir(open_parent, 0755);
+    dt_mkdir(closed_parent, 0700);
+    cr_assert_eq(chown(open_parent, 0, 0), 0);
+    cr_assert_eq(chown(closed_parent, 0, 0), 0);
+    const char *emptied = dt_fmt("%s/org.chromium.Chromium.nb0755", open_parent);
+    const char *behind = dt_fmt("%s/org.chromium.Chromium.nb0700", closed_parent);
+    dt_profile(emptied);
+    dt_profile(behind);
+    give_to_nobody(emptied);
+    give_to_nobody(behind);
+    const char *paths[] = {emptied, behind};
+    nb_session_with(paths, 2);
+
+    char *out = NULL;
+    int rc = root_reaps_nobody(&out);
+    cr_assert_eq(rc, 1, "what nobody could not remove is a leftover: exit 1: %s", out);
+    cr_assert(dt_exists(emptied), "root removed nobody's directory from root's own directory: %s", out);
+    cr_assert_not(dt_exists(dt_fmt("%s/Local State", emptied)), "nobody's own files inside stayed: %s", out);
+    dt_expect_dir(out, emptied, "failed", "Permission denied");
+    dt_expect_file(dt_fmt("%s/Default/Preferences", behind), "{\"profile\":{}}\n");
+    dt_expect_dir(out, behind, "failed", "Permission denied");
     free(out);
 }

@@ -9,6 +9,7 @@
  * The controls show that the same registry, intact, gets both reaped. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,7 +70,10 @@ static struct victim *new_victim(uint32_t uid)
     struct victim *v = &victims[nvictims++];
     memset(v, 0, sizeof *v);
     v->pid = -1;
-    ts_tmpdir(v->dir, sizeof v->dir, "hostile");
+    /* a name Chrome gives its temp directories: the reaper removes no
+     * other directory that no browser was seen using */
+    snprintf(v->dir, sizeof v->dir, "/tmp/org.chromium.Chromium.crtest-hostile-XXXXXX");
+    cr_assert_not_null(mkdtemp(v->dir), "mkdtemp: %s", strerror(errno));
     char num[16];
     snprintf(num, sizeof num, "%u", uid);
     char *own[] = {(char *)ts_build("fixtures/fake_chromium"), "bystander", NULL};
@@ -159,6 +163,33 @@ static void image_make(struct image *im, uint32_t uid, const char *id, const str
     h->dir_next = 1;
 }
 
+/* The reaper keeps every directory made before its session: the registry
+ * just written at `path` (file descriptor `fd`, open for writing) must be
+ * older than the victims' directories it records.  Each victim directory
+ * the image names is made anew (same owner) once the registry's creation
+ * time has passed, and the record is given its new identity. */
+static void remake_victim_dirs(const struct image *im, const char *path, int fd)
+{
+    for (int i = 0; i < nvictims; i++) {
+        struct victim *v = &victims[i];
+        for (uint32_t k = 0; k < DIRS; k++) {
+            if (strcmp(im->d[k].path, v->dir) != 0)
+                continue;
+            struct stat old;
+            cr_assert_eq(stat(v->dir, &old), 0);
+            ts_after_birth_of(path, "/tmp");
+            cr_assert_eq(rmdir(v->dir), 0, "%s: %s", v->dir, strerror(errno));
+            cr_assert_eq(mkdir(v->dir, 0700), 0, "%s: %s", v->dir, strerror(errno));
+            cr_assert_eq(chown(v->dir, old.st_uid, old.st_gid), 0);
+            cr_assert_eq(stat(v->dir, &v->st), 0);
+            uint64_t id2[2] = {(uint64_t)v->st.st_dev, (uint64_t)v->st.st_ino};
+            off_t at = (off_t)CR_HEADER_SIZE + (off_t)im->h->entry_capacity * CR_ENTRY_SIZE +
+                       (off_t)k * CR_DIR_SIZE + (off_t)offsetof(struct cr_dir, dev);
+            cr_assert_eq(pwrite(fd, id2, sizeof id2, at), (ssize_t)sizeof id2);
+        }
+    }
+}
+
 /* Writes the image as the registry of `uid`/`id`: `size` bytes of it, mode
  * `mode`, owned by `owner`.  Returns the path (static buffer rotation). */
 static const char *image_write(const struct image *im, size_t size, uint32_t uid, const char *id,
@@ -176,6 +207,8 @@ static const char *image_write(const struct image *im, size_t size, uint32_t uid
     if (owner != (uint32_t)getuid())
         cr_assert_eq(fchown(fd, owner, (gid_t)-1), 0, "%s", strerror(errno));
     cr_assert_eq(write(fd, im->buf, size), (ssize_t)size);
+    if (size == sizeof im->buf && im->h->entry_capacity == ENTRIES && im->h->dir_capacity == DIRS)
+        remake_victim_dirs(im, path, fd);
     close(fd);
     return path;
 }
@@ -562,6 +595,7 @@ static void write_sparse(struct image *im, uint32_t uid, const char *id, uint32_
     off_t dir_off = (off_t)CR_HEADER_SIZE + (off_t)entries * CR_ENTRY_SIZE;
     cr_assert_eq(pwrite(fd, im->d, DIRS * CR_DIR_SIZE, dir_off), (ssize_t)(DIRS * CR_DIR_SIZE));
     cr_assert_eq(ftruncate(fd, (off_t)registry_size_for(entries, dirs)), 0);
+    remake_victim_dirs(im, path, fd);
     close(fd);
 }
 

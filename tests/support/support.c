@@ -114,6 +114,38 @@ void ts_session_remove(const char *id)
     registry_unlink((uint32_t)getuid(), id);
 }
 
+const char *ts_registry_file(uint32_t uid, const char *id)
+{
+    static char path[256];
+    cr_assert_eq(registry_path(path, sizeof path, uid, id), 0);
+    return path;
+}
+
+static int later(const struct statx_timestamp *a, const struct statx_timestamp *b)
+{
+    return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+void ts_after_birth_of(const char *ref, const char *dir)
+{
+    struct statx r, p;
+    cr_assert_eq(statx(AT_FDCWD, ref, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &r), 0, "%s: %s", ref, strerror(errno));
+    cr_assert(r.stx_mask & STATX_BTIME, "%s has no creation time here", ref);
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/.crtest-clock-probe-%d", dir, (int)getpid());
+    for (int i = 0; i < 5000; i++) {
+        int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        cr_assert_geq(fd, 0, "%s: %s", probe, strerror(errno));
+        close(fd);
+        int ok = statx(AT_FDCWD, probe, 0, STATX_BTIME, &p) == 0;
+        unlink(probe);
+        if (ok && later(&p.stx_btime, &r.stx_btime))
+            return;
+        usleep(1000);
+    }
+    cr_assert_fail("the clock never passed the creation time of %s", ref);
+}
+
 void ts_tmpdir(char *buf, size_t len, const char *tag)
 {
     snprintf(buf, len, "/tmp/crtest-%s-XXXXXX", tag);

@@ -28,6 +28,16 @@ const char *ts_join(const char *dir, const char *name);
 /* Removes the registry if it is still there (a reap normally does). */
 void ts_session_remove(const char *id);
 
+/* The registry file of session `id` of `uid` (a static buffer). */
+const char *ts_registry_file(uint32_t uid, const char *id);
+
+/* Waits (bounded) until the filesystem of directory `dir` stamps a new
+ * inode with a creation time past that of `ref`.  The kernel's clock for
+ * timestamps is coarse (a few ms), and the reaper compares creation times
+ * with the session's start: what a test makes "after the session started"
+ * (or "before" it) must be so for the reaper too. */
+void ts_after_birth_of(const char *ref, const char *dir);
+
 /* A private temp directory for one test (mkdtemp under /tmp), and its
  * recursive removal. */
 void ts_tmpdir(char *buf, size_t len, const char *tag);

@@ -1,0 +1,62 @@
+/* Which directories a reap may delete: a small pure function over facts the
+ * kernel gives (reaper/dirfacts.c gathers them).  A directory record is a
+ * claim written by some process of the session, possibly a renderer that
+ * runs untrusted pages; it only says where to look.  A directory goes only
+ * when all of these hold:
+ *   - the filesystem says when it was made (statx STATX_BTIME), and that
+ *     was after the session's registry was made: nothing older is the
+ *     session's;
+ *   - it lies below a temporary directory ($TMPDIR, /tmp, /dev/shm);
+ *   - a browser of the session was seen using it as --user-data-dir (on a
+ *     live process's command line, matched by (dev, inode)), or it bears a
+ *     name browsers, drivers and automation libraries give the temporary
+ *     directories they make for a browser;
+ *   - there is a (dev, inode) to check it by at delete time, recorded when
+ *     it was made or launched with, or seen on the browser's command line;
+ *   - no live process outside the reap uses it (working directory, open
+ *     file, --user-data-dir on its command line);
+ *   - in a round's reap (the bot still lives), a round's process made it
+ *     (mkdtemp): a --user-data-dir is the bot's to reuse until it is gone.
+ * Owner, symlinks, mounts and the identity itself are checked again on the
+ * file descriptors the removal uses (rmtree.h). */
+#ifndef CHROMEREAPER_DIRPOLICY_H
+#define CHROMEREAPER_DIRPOLICY_H
+
+#include <sys/types.h>
+
+struct dir_facts {
+    int birth_known;      /* the filesystem reports creation times */
+    int born_in_session;  /* created after the session's registry */
+    int in_temp_dir;
+    int given_to_browser; /* seen as a live browser's --user-data-dir */
+    int known_name;       /* a browser's or an automation library's temp-dir name */
+    int identity;         /* a (dev, inode) to check at delete time */
+    pid_t used_by;        /* a live process outside the reap uses it, or 0 */
+    int round_reap;       /* the reap of one driver round: the bot lives */
+    int made_by_round;    /* mkdtemp'd by a process of that round */
+};
+
+enum dir_verdict {
+    DIR_REMOVE = 0,
+    DIR_KEEP_BIRTH_UNKNOWN,
+    DIR_KEEP_OLDER_THAN_SESSION,
+    DIR_KEEP_NOT_TEMPORARY,
+    DIR_KEEP_NEVER_GIVEN,
+    DIR_KEEP_NO_IDENTITY,
+    DIR_KEEP_IN_USE,
+    DIR_KEEP_UNTIL_SESSION_ENDS,
+};
+
+enum dir_verdict dir_policy(const struct dir_facts *f);
+
+/* Why a directory is kept, for the report ("" for DIR_REMOVE). */
+const char *dir_verdict_why(enum dir_verdict v);
+
+/* A name browsers, drivers and automation libraries give the temporary
+ * directories they make for a browser: Chrome's singleton and temp
+ * directories and chromedriver's profile ([.]org.chromium.Chromium.*,
+ * [.]com.google.Chrome.*), Puppeteer's and Playwright's profiles and
+ * Playwright's artifacts directory.  `path`'s last component decides. */
+int dir_known_temp_name(const char *path);
+
+#endif
