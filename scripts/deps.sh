@@ -6,7 +6,7 @@
 # util-linux (unshare) for the PID namespace the baselines run in.
 # `scripts/deps.sh fuzz` also installs clang and its libFuzzer runtime.
 set -eu
-PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make valgrind util-linux mount man-db groff-base"
+PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make valgrind util-linux mount man-db groff-base systemd"
 BENCH_PKGS="gnuplot-nox python3-psutil procps util-linux"
 FUZZ_PKGS="clang libclang-rt-dev util-linux"
 # promtool, which the metrics suite checks --metrics-file output with (the

@@ -202,3 +202,63 @@ Test(install, staged_copy_works_in_both_modes_and_uninstall_leaves_nothing)
     cr_assert_eq(count_entries(opt), 0, "make uninstall left something in %s", opt);
     cr_assert_eq(count_entries(stage), 1, "make uninstall removed %s, which it did not make", opt);
 }
+
+/* `value` of the first "KEY<sep>N" in text (e.g. "--grace ", "TimeoutStopSec="). */
+static double number_after(const char *text, const char *key)
+{
+    const char *p = strstr(text, key);
+    cr_assert_not_null(p, "no %s", key);
+    return strtod(p + strlen(key), NULL);
+}
+
+/* examples/systemd/: `systemd-analyze verify` (offline: no running systemd
+ * needed) says nothing against the staged installed copy, whose binary the
+ * units start and whose man page they name; and the stop timeout leaves
+ * `run` time for the bot's grace and the reap's. */
+Test(install, systemd_units_verify_against_the_installed_copy)
+{
+    char stage[300], units[300], bin[600];
+    snprintf(stage, sizeof stage, "%s/stage", workdir);
+    snprintf(units, sizeof units, "%s/units", workdir);
+    cr_assert_eq(mkdir(stage, 0755), 0);
+    cr_assert_eq(mkdir(units, 0755), 0);
+    make_target("install", stage);
+    staged(bin, sizeof bin, stage, "bin/chromereaper");
+    static const char *const files[] = {"selenium-bot.service", "chromereaper-cleanup.service",
+                                        "chromereaper-cleanup.timer"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char src[300], dst[400];
+        snprintf(src, sizeof src, "examples/systemd/%s", files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", units, files[i]);
+        char *text = ts_slurp(ts_source(src));
+        cr_assert_not_null(text, "%s", src);
+        FILE *f = fopen(dst, "w");
+        cr_assert_not_null(f);
+        for (const char *p = text; *p;) {
+            const char *hit = strstr(p, "/usr/local/bin/chromereaper");
+            size_t n = hit ? (size_t)(hit - p) : strlen(p);
+            fwrite(p, 1, n, f);
+            if (!hit)
+                break;
+            fputs(bin, f);
+            p = hit + strlen("/usr/local/bin/chromereaper");
+        }
+        fclose(f);
+        if (strcmp(files[i], "selenium-bot.service") == 0) {
+            cr_assert(strstr(text, "KillMode=mixed"), "systemd would SIGTERM Chrome before run reaps");
+            double grace = number_after(text, "--grace "), stop = number_after(text, "TimeoutStopSec=");
+            cr_assert_gt(stop, 2 * grace, "TimeoutStopSec=%g leaves no time for the bot's grace and the reap's", stop);
+        }
+        free(text);
+    }
+    char man[600], script[1400];
+    staged(man, sizeof man, stage, "share/man");
+    snprintf(script, sizeof script, "cd \"$0\" && MANPATH=\"$1\" systemd-analyze verify %s %s %s", files[0], files[1],
+             files[2]);
+    char *argv[] = {"/bin/sh", "-c", script, units, man, NULL};
+    char *out = NULL;
+    int rc = ts_run(argv, &out);
+    cr_assert_eq(rc, 0, "systemd-analyze verify: %s", out);
+    cr_assert_str_eq(out, "", "systemd-analyze verify: %s", out);
+    free(out);
+}
