@@ -343,6 +343,21 @@ int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d)
     return i;
 }
 
+int64_t registry_append_dir_path(struct cr_registry *reg, const struct cr_dir_head *d,
+                                 const char *path)
+{
+    struct cr_registry_header *h = reg->hdr;
+    uint64_t seq;
+    int64_t i = claim_slot((char *)reg->dirs, CR_DIR_SIZE, reg->dir_capacity, &h->dir_next,
+                           &h->dir_overflow, &seq);
+    if (i >= 0) {
+        struct cr_dir *slot = &reg->dirs[i];
+        cr_strlcpy(slot->path, path, sizeof slot->path);
+        publish(slot, d, sizeof *d, seq, &slot->seq);
+    }
+    return i;
+}
+
 static uint32_t slots_in_use(const uint64_t *next, uint32_t capacity)
 {
     uint64_t n = __atomic_load_n(next, __ATOMIC_ACQUIRE);

@@ -140,6 +140,20 @@ struct cr_dir {
     char path[CR_DIR_PATH_MAX];
 };
 
+/* A directory record's fields before its path, for registry_append_dir_path. */
+struct cr_dir_head {
+    uint32_t state;
+    int32_t pid;
+    uint32_t origin;
+    uint32_t flags;
+    uint64_t dev;
+    uint64_t ino;
+    uint64_t start_time;
+    uint64_t seq;
+};
+_Static_assert(sizeof(struct cr_dir_head) == __builtin_offsetof(struct cr_dir, path),
+               "cr_dir_head is the start of cr_dir");
+
 _Static_assert(sizeof(struct cr_registry_header) == CR_HEADER_SIZE, "header size is part of the layout");
 _Static_assert(sizeof(struct cr_entry) == CR_ENTRY_SIZE, "entry size is part of the layout");
 _Static_assert(sizeof(struct cr_dir) == CR_DIR_SIZE, "dir size is part of the layout");
@@ -212,6 +226,10 @@ void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time);
  * incremented).  Async-signal-safe. */
 int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e);
 int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d);
+/* The same with the path copied straight into the slot (truncated to fit):
+ * no 4 KiB record on the caller's stack, which may be a small thread's. */
+int64_t registry_append_dir_path(struct cr_registry *reg, const struct cr_dir_head *d,
+                                 const char *path);
 
 /* How many slots a reader has to look at: every slot once the sequence
  * passed the capacity, else only those used so far. */

@@ -46,12 +46,11 @@ static int exec_session(const struct exec_call *c, const char *exe, char *const 
 {
     shim_record_process(0, CR_SEEN_EXEC, exe, (const char *const *)argv);
 
-    /* too large an environment is passed through rather than rebuilt */
-    size_t need = shim_env_count(envp) + 3;
-    char *slots[need <= SHIM_ENV_MAX_SLOTS ? need : 1];
-    struct shim_envbuf buf = {.slots = slots, .nslots = sizeof slots / sizeof *slots};
-    char *const *env = shim_env_with_session(envp, &buf);
-    int rc = exec_real(c, argv, env ? env : envp);
+    _Alignas(char *) char stack[SHIM_ENV_STACK_BYTES];
+    struct shim_env env;
+    shim_env_open(&env, envp, stack, 1);
+    int rc = exec_real(c, argv, env.envp);
+    shim_env_close(&env);
     int saved = errno;
     /* still running the old image: say so, so the role is not misread */
     shim_record_process(0, CR_SEEN_EXEC_FAILED, NULL, NULL);
@@ -201,7 +200,7 @@ __attribute__((visibility("default"))) int execveat(int dirfd, const char *path,
         errno = ENOSYS;
         return -1;
     }
-    char buf[PATH_MAX];
+    char buf[CR_EXE_MAX]; /* the record holds no more */
     return exec_tracked_call(&c, shim_active() ? fd_path(dirfd, path, buf, sizeof buf) : path,
                              argv, envp);
 }
@@ -213,7 +212,7 @@ __attribute__((visibility("default"))) int fexecve(int fd, char *const argv[], c
         errno = ENOSYS;
         return -1;
     }
-    char buf[PATH_MAX];
+    char buf[CR_EXE_MAX]; /* the record holds no more */
     return exec_tracked_call(&c, shim_active() ? fd_path(fd, NULL, buf, sizeof buf) : NULL, argv,
                              envp);
 }

@@ -42,6 +42,8 @@ __attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack,
         return -1;
     }
     int pid = real(fn, stack, flags, arg, ptid, tls, ctid);
+    if (pid > 0 && (flags & CLONE_VFORK))
+        shim_env_reclaim(pid);
     if (pid > 0 && !(flags & CLONE_THREAD))
         shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
     return pid;
@@ -56,6 +58,7 @@ __attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack,
  * record it.  The child's exec is recorded by the exec wrappers as well. */
 __attribute__((used)) void shim_vfork_parent(pid_t pid)
 {
+    shim_env_reclaim(pid);
     shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
 }
 

@@ -60,21 +60,27 @@ int shim_spawn(shim_spawn_fn real, pid_t *pid, const char *file,
  * (--user-data-dir); `absent` says it did not exist at launch. */
 void shim_record_dir(const char *path, unsigned origin);
 
-/* Environment for a child: `envp` plus our LD_PRELOAD entry and session
- * cookie where they are missing.  The caller supplies storage; returns
- * envp itself when nothing is missing, NULL when the storage is too small
- * (the caller then passes envp through untouched). */
-struct shim_envbuf {
-    char **slots;
-    size_t nslots;
-    char preload[4096];
+/* Environment for a child: `envp` (NULL is an empty one) plus our
+ * LD_PRELOAD entry and session cookie where they are missing, built in
+ * `stack` (SHIM_ENV_STACK_BYTES, pointer-aligned, the caller's) when it
+ * fits, else in a mapping.  e->envp is envp itself when nothing is missing,
+ * or when there was no room (the child then goes untracked, with one
+ * warning).  `for_exec`: the caller execs next, maybe in a vfork child;
+ * the mapping is then noted for shim_env_reclaim.  shim_env_close undoes
+ * it all (after a failed exec, or a spawn).  Async-signal-safe. */
+#define SHIM_ENV_STACK_BYTES 2048
+struct shim_env {
+    char *const *envp;
+    void *map;
+    size_t len;
+    int pending;
 };
-/* Environments larger than this are passed through untouched (the child
- * then depends on inheriting the variables) rather than rebuilt in a stack
- * array of that size. */
-#define SHIM_ENV_MAX_SLOTS 65536
+void shim_env_open(struct shim_env *e, char *const envp[], char *stack, int for_exec);
+void shim_env_close(struct shim_env *e);
+/* In the parent, once a vfork child has exec'd or exited: unmaps what it
+ * mapped for its exec. */
+void shim_env_reclaim(pid_t child);
 size_t shim_env_count(char *const envp[]);
-char *const *shim_env_with_session(char *const envp[], struct shim_envbuf *buf);
 
 /* Built by the constructor, read-only afterwards. */
 extern char shim_preload_entry[];  /* "LD_PRELOAD=/abs/path/libchromereaper.so" */

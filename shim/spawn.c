@@ -12,25 +12,22 @@
 #include "registry.h"
 #include "shim.h"
 
-extern char **environ;
-
 int shim_spawn(shim_spawn_fn real, pid_t *pid, const char *file,
                const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
                char *const argv[], char *const envp[])
 {
     if (!real)
         return ENOSYS;
-    if (!envp)
-        envp = environ;
     if (!shim_active())
         return real(pid, file, actions, attr, argv, envp);
     pid_t child = 0;
-    /* too large an environment is passed through rather than rebuilt */
-    size_t need = shim_env_count(envp) + 3;
-    char *slots[need <= SHIM_ENV_MAX_SLOTS ? need : 1];
-    struct shim_envbuf buf = {.slots = slots, .nslots = sizeof slots / sizeof *slots};
-    char *const *env = shim_env_with_session(envp, &buf);
-    int rc = real(&child, file, actions, attr, argv, env ? env : envp);
+    /* NULL is an empty environment (the kernel's reading): the child gets
+     * only what tracking needs */
+    _Alignas(char *) char stack[SHIM_ENV_STACK_BYTES];
+    struct shim_env env;
+    shim_env_open(&env, envp, stack, 0);
+    int rc = real(&child, file, actions, attr, argv, env.envp);
+    shim_env_close(&env);
     int saved = errno;
     if (rc == 0) {
         if (pid)

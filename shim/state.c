@@ -136,10 +136,11 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
 
 void shim_record_dir(const char *path, unsigned origin)
 {
-    if (!active || !path || path[0] != '/')
+    /* a path too long for the table is not recorded: never delete a guess */
+    if (!active || !path || path[0] != '/' || strlen(path) >= CR_DIR_PATH_MAX)
         return;
     int saved = errno;
-    struct cr_dir d;
+    struct cr_dir_head d;
     memset(&d, 0, sizeof d);
     struct stat sb;
     struct proc_stat st;
@@ -156,9 +157,7 @@ void shim_record_dir(const char *path, unsigned origin)
     } else {
         d.pid = getpid();
     }
-    /* a path too long for the table is not recorded: never delete a guess */
-    if (cr_strlcpy(d.path, path, sizeof d.path) < sizeof d.path)
-        registry_append_dir(&registry, &d);
+    registry_append_dir_path(&registry, &d, path);
     errno = saved;
 }
 

@@ -48,42 +48,34 @@ static char *put(char *out, const char *s)
  * library and the session (or on allocation failure: then as it is). */
 static char *wrap_command(const char *command)
 {
-    size_t n = shim_env_count(environ) + 3;
-    char **slots = malloc(n * sizeof *slots);
-    if (!slots)
-        return NULL;
-    struct shim_envbuf *buf = malloc(sizeof *buf);
+    _Alignas(char *) char stack[SHIM_ENV_STACK_BYTES];
+    struct shim_env e;
+    shim_env_open(&e, environ, stack, 0);
+    const char *preload = NULL, *session = NULL;
+    for (size_t i = 0; e.envp != environ && e.envp[i]; i++) {
+        const char *v;
+        if (!preload && (v = cr_env_value(e.envp[i], "LD_PRELOAD")))
+            preload = v;
+        else if (!session && (v = cr_env_value(e.envp[i], "CHROMEREAPER_SESSION")) && *v)
+            session = v;
+    }
     char *wrapped = NULL;
-    if (buf) {
-        buf->slots = slots;
-        buf->nslots = n;
-        char *const *env = shim_env_with_session(environ, buf);
-        const char *preload = NULL, *session = NULL;
-        for (size_t i = 0; env && env != environ && env[i]; i++) {
-            const char *v;
-            if (!preload && (v = cr_env_value(env[i], "LD_PRELOAD")))
-                preload = v;
-            else if (!session && (v = cr_env_value(env[i], "CHROMEREAPER_SESSION")) && *v)
-                session = v;
-        }
-        if (preload && session) {
-            /* every byte quoted at most 4 times over, plus the fixed words */
-            size_t len = 4 * (strlen(preload) + strlen(session) + strlen(command)) + 128;
-            wrapped = malloc(len);
-            if (wrapped) {
-                char *p = put(wrapped, "export LD_PRELOAD=");
-                p = put_quoted(p, preload);
-                p = put(p, " CHROMEREAPER_SESSION=");
-                p = put_quoted(p, session);
-                p = put(p, "; exec /bin/sh -c ");
-                p = put_quoted(p, command);
-                p = put(p, " sh");
-                *p = '\0';
-            }
+    if (preload && session) {
+        /* every byte quoted at most 4 times over, plus the fixed words */
+        size_t len = 4 * (strlen(preload) + strlen(session) + strlen(command)) + 128;
+        wrapped = malloc(len);
+        if (wrapped) {
+            char *p = put(wrapped, "export LD_PRELOAD=");
+            p = put_quoted(p, preload);
+            p = put(p, " CHROMEREAPER_SESSION=");
+            p = put_quoted(p, session);
+            p = put(p, "; exec /bin/sh -c ");
+            p = put_quoted(p, command);
+            p = put(p, " sh");
+            *p = '\0';
         }
     }
-    free(buf);
-    free(slots);
+    shim_env_close(&e);
     return wrapped;
 }
 

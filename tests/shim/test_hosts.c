@@ -1,0 +1,187 @@
+/* Hosts the library must be invisible to, each run with and without it:
+ * same output, same exit status, same environment for what they start
+ * (with the library, plus only LD_PRELOAD and CHROMEREAPER_SESSION).  When
+ * the library cannot track a child it says so once on stderr and changes
+ * nothing else. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "support.h"
+
+static char session[64], tmp[256];
+
+static void setup(void)
+{
+    struct cr_registry reg;
+    ts_session_create(session, sizeof session, &reg);
+    registry_close(&reg);
+    ts_tmpdir(tmp, sizeof tmp, "hosts");
+}
+
+static void teardown(void)
+{
+    ts_kill_session(session);
+    ts_session_remove(session);
+    ts_rm_rf(tmp);
+}
+
+TestSuite(host_transparency, .init = setup, .fini = teardown, .timeout = 120);
+
+struct outcome {
+    int status; /* exit code, or 128+N */
+    char *out;  /* stdout */
+    char *err;  /* stderr */
+};
+
+/* Runs argv to its end, under the library (our session) or not. */
+static void run(char *const argv[], int with_library, struct outcome *o)
+{
+    char out[300], err[300];
+    snprintf(out, sizeof out, "%s/out", tmp);
+    snprintf(err, sizeof err, "%s/err", tmp);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        if (with_library) {
+            setenv("LD_PRELOAD", ts_build("libchromereaper.so"), 1);
+            setenv("CHROMEREAPER_SESSION", session, 1);
+        }
+        unsetenv("CHROMEREAPER_LOG");
+        if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int st = ts_waitpid(pid, 100);
+    cr_assert_neq(st, -1, "%s did not finish", argv[0]);
+    o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    o->out = ts_slurp(out);
+    o->err = ts_slurp(err);
+    if (!o->out)
+        o->out = strdup("");
+    if (!o->err)
+        o->err = strdup("");
+}
+
+static void outcome_free(struct outcome *o)
+{
+    free(o->out);
+    free(o->err);
+}
+
+/* `with` is `without` plus, at most, lines of the tracking variables. */
+static void assert_same_but_tracking(const char *with, const char *without, const char *what)
+{
+    char *copy = strdup(with), *save = NULL;
+    size_t kept = 0;
+    char *rest = malloc(strlen(with) + 1);
+    rest[0] = '\0';
+    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(l, "LD_PRELOAD=", 11) == 0 || strncmp(l, "CHROMEREAPER_SESSION=", 21) == 0)
+            continue;
+        size_t n = strlen(l);
+        memcpy(rest + kept, l, n);
+        rest[kept + n] = '\n';
+        kept += n + 1;
+        rest[kept] = '\0';
+    }
+    cr_expect_str_eq(rest, without, "%s: the output differs beyond the tracking variables", what);
+    free(rest);
+    free(copy);
+}
+
+/* Runs the host both ways and compares; returns the run with the library
+ * (the caller frees it). */
+static struct outcome compare_host(char *const argv[], const char *what)
+{
+    struct outcome without, with;
+    run(argv, 0, &without);
+    run(argv, 1, &with);
+    cr_expect_eq(with.status, without.status, "%s: exit status %d under the library, %d without (stderr: %.300s)",
+                 what, with.status, without.status, with.err);
+    assert_same_but_tracking(with.out, without.out, what);
+    outcome_free(&without);
+    return with;
+}
+
+static int count_lines(const char *text, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0)
+            n++;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return n;
+}
+
+/* posix_spawn with a NULL environment: the child's is empty without the
+ * library, and holds only the tracking variables with it. */
+Test(host_transparency, posix_spawn_with_a_null_environment)
+{
+    char *argv[] = {(char *)ts_build("fixtures/fx_bigenv"), "posix_spawn_null", "0", "256", NULL};
+    struct outcome with = compare_host(argv, "posix_spawn(NULL env)");
+    cr_expect_eq(with.status, 0);
+    cr_expect_eq(count_lines(with.out, "PATH="), 0, "the child got the parent's environment:\n%s", with.out);
+    cr_expect_eq(count_lines(with.out, "CHROMEREAPER_SESSION="), 1, "the child is untracked:\n%s", with.out);
+    outcome_free(&with);
+}
+
+/* 8,000 variables from a thread with a 64 KiB stack. */
+static void big_env_small_stack(const char *api)
+{
+    char *argv[] = {(char *)ts_build("fixtures/fx_bigenv"), (char *)api, "8000", "64", NULL};
+    struct outcome with = compare_host(argv, api);
+    cr_expect_eq(with.status, 0, "%s: %d", api, with.status);
+    cr_expect_eq(count_lines(with.out, "FXBIG_"), 8000);
+    cr_expect_leq(count_lines(with.err, "chromereaper:"), 1, "%s", with.err);
+    outcome_free(&with);
+}
+
+Test(host_transparency, posix_spawn_of_8000_variables_from_a_64k_stack)
+{
+    big_env_small_stack("posix_spawn");
+}
+
+Test(host_transparency, vfork_execve_of_8000_variables_from_a_64k_stack)
+{
+    big_env_small_stack("vfork_execve");
+}
+
+Test(host_transparency, fork_execve_of_8000_variables_from_a_64k_stack)
+{
+    big_env_small_stack("fork_execve");
+}
+
+/* Python's subprocess (vfork + execve in Debian's 3.11) from a thread with
+ * a small stack, 30,000 variables. */
+Test(host_transparency, python_subprocess_from_a_small_stack_thread)
+{
+    const char *script =
+        "import subprocess, sys, threading\n"
+        "threading.stack_size(64 * 1024)\n"
+        "env = {'FXBIG_%d' % i: str(i) for i in range(30000)}\n"
+        "res = {}\n"
+        "def go():\n"
+        "    try:\n"
+        "        p = subprocess.run(['/usr/bin/env'], env=env, stdout=subprocess.PIPE)\n"
+        "        res['out'] = p.stdout.decode(); res['rc'] = p.returncode\n"
+        "    except Exception as e:\n"
+        "        res['out'] = 'EXC %r\\n' % e; res['rc'] = -1\n"
+        "t = threading.Thread(target=go); t.start(); t.join()\n"
+        "sys.stdout.write(res['out']); print('rc', res['rc'])\n";
+    char *argv[] = {"/usr/bin/python3", "-c", (char *)script, NULL};
+    struct outcome with = compare_host(argv, "python subprocess");
+    cr_expect_eq(with.status, 0);
+    cr_expect_eq(count_lines(with.out, "FXBIG_"), 30000);
+    cr_expect_eq(count_lines(with.out, "rc 0"), 1, "%.300s", with.err);
+    outcome_free(&with);
+}
