@@ -24,6 +24,8 @@
 
 #include <sys/types.h>
 
+#include "tempname.h"
+
 struct dir_facts {
     int birth_known;      /* the filesystem reports creation times */
     int born_in_session;  /* created after the session's registry */
@@ -51,12 +53,5 @@ enum dir_verdict dir_policy(const struct dir_facts *f);
 
 /* Why a directory is kept, for the report ("" for DIR_REMOVE). */
 const char *dir_verdict_why(enum dir_verdict v);
-
-/* A name browsers, drivers and automation libraries give the temporary
- * directories they make for a browser: Chrome's singleton and temp
- * directories and chromedriver's profile ([.]org.chromium.Chromium.*,
- * [.]com.google.Chrome.*), Puppeteer's and Playwright's profiles and
- * Playwright's artifacts directory.  `path`'s last component decides. */
-int dir_known_temp_name(const char *path);
 
 #endif

@@ -86,7 +86,7 @@ static void gather_facts(const struct reap_dirs_in *in, int have_birth,
                                             (st.birth_sec == birth.tv_sec && st.birth_nsec > birth.tv_nsec));
     f->in_temp_dir = in_temp_dir(d->path);
     f->given_to_browser = dirseen_has(in->seen, st.dev, st.ino) || dirseen_has(in->opt->seen, st.dev, st.ino);
-    f->known_name = dir_known_temp_name(d->path);
+    f->known_name = temp_name_known(d->path);
     f->round_reap = in->opt->round != NULL;
     f->made_by_round = d->from_mkdtemp;
 }

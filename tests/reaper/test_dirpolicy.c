@@ -54,27 +54,3 @@ Test(dirpolicy, a_keep_verdict_always_says_why)
         cr_expect(dir_verdict_why((enum dir_verdict)v)[0], "verdict %d has no reason", v);
     cr_expect_str_empty(dir_verdict_why(DIR_REMOVE));
 }
-
-Test(dirpolicy, known_temp_names)
-{
-    const struct {
-        const char *path;
-        int known;
-    } rows[] = {
-        {"/tmp/.org.chromium.Chromium.aB3xYz", 1},
-        {"/tmp/org.chromium.Chromium.scoped_dir.aB3xYz", 1},
-        {"/tmp/.com.google.Chrome.Qw12Er", 1},
-        {"/tmp/puppeteer_dev_chrome_profile-XyZ123", 1},
-        {"/tmp/playwright_chromiumdev_profile-XyZ123", 1},
-        {"/tmp/playwright-artifacts-XyZ123", 1},
-        {"/tmp/org.chromium.Chromium.", 0}, /* the prefix alone */
-        {"/tmp/tmpk2j3h4", 0},
-        {"/tmp/bot-output-123", 0},
-        {"/tmp/org.chromium.Chromium.x/thesis", 0}, /* only the last component counts */
-        {"/tmp/xorg.chromium.Chromium.abc", 0},
-        {"/tmp/..org.chromium.Chromium.abc", 0},
-        {"", 0},
-    };
-    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
-        cr_expect_eq(dir_known_temp_name(rows[i].path), rows[i].known, "%s", rows[i].path);
-}

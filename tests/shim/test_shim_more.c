@@ -435,6 +435,56 @@ Test(shim_mkdtemp, other_program_records_nothing, .init = shx_init, .fini = shx_
     free(es.e);
 }
 
+/* What automation libraries make for a browser in the bot's own process
+ * (Node's fs.mkdtemp calls mkdtemp(3): Playwright's artifacts directory,
+ * which is never on any command line, Puppeteer's profile) is recorded,
+ * with its identity; the bot's other temp dirs are not. */
+Test(shim_mkdtemp, a_non_browser_records_only_automation_library_names, .init = shx_init, .fini = shx_fini)
+{
+    shx_session();
+    shx_tmpdir();
+    const char *const names[] = {"playwright-artifacts-XXXXXX", "puppeteer_dev_chrome_profile-XXXXXX",
+                                 "bot-output-XXXXXX"};
+    char made[3][600];
+    for (int i = 0; i < 3; i++) {
+        char tmpl[600], out[600];
+        snprintf(tmpl, sizeof tmpl, "%s/%s", shx.tmp, names[i]);
+        snprintf(out, sizeof out, "%s", shx_tmp(names[i]));
+        char *argv[] = {(char *)ts_build("fixtures/fx_mkdtemp"), tmpl, out, NULL};
+        pid_t pid = shx_spawn(argv, shx.id, NULL);
+        shx_assert_exit0(shx_wait(pid, 60), names[i]);
+        char *text = ts_slurp(out);
+        cr_assert_not_null(text);
+        text[strcspn(text, "\n")] = '\0';
+        snprintf(made[i], sizeof made[i], "%s", text);
+        free(text);
+    }
+    struct cr_registry reg;
+    char why[256] = "";
+    cr_assert_eq(registry_open(&reg, (uint32_t)getuid(), shx.id, 0, why, sizeof why), CR_REG_OK, "%s",
+                 why);
+    int seen[3] = {0};
+    for (uint32_t i = 0; i < registry_dir_count(&reg); i++) {
+        struct cr_dir d;
+        if (!registry_dir_read(&reg, i, &d))
+            continue;
+        for (int k = 0; k < 3; k++) {
+            if (strcmp(d.path, made[k]) != 0)
+                continue;
+            seen[k]++;
+            struct stat sb;
+            cr_assert_eq(stat(made[k], &sb), 0);
+            cr_expect_eq(d.origin, CR_DIR_MKDTEMP);
+            cr_expect_eq(d.dev, (uint64_t)sb.st_dev);
+            cr_expect_eq(d.ino, (uint64_t)sb.st_ino);
+        }
+    }
+    registry_close(&reg);
+    cr_expect_eq(seen[0], 1, "playwright-artifacts-*: %d records", seen[0]);
+    cr_expect_eq(seen[1], 1, "puppeteer_dev_chrome_profile-*: %d records", seen[1]);
+    cr_expect_eq(seen[2], 0, "the bot's own directory was recorded");
+}
+
 /* ------------------------------------------------------------ shim_early */
 
 /* fork() and mkdtemp() from .preinit_array, before the shim's constructor
