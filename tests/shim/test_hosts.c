@@ -185,3 +185,23 @@ Test(host_transparency, python_subprocess_from_a_small_stack_thread)
     cr_expect_eq(count_lines(with.out, "rc 0"), 1, "%.300s", with.err);
     outcome_free(&with);
 }
+
+/* system() and popen() after the host dropped LD_PRELOAD, with a 40 KB
+ * command of 40,000 quotes: what glibc's own runs, the wrapped one runs. */
+static void long_quoted_command(const char *api)
+{
+    char *argv[] = {(char *)ts_build("fixtures/fx_system_long"), (char *)api, NULL};
+    struct outcome with = compare_host(argv, api);
+    cr_expect_str_eq(with.out, "start end\nstatus 0\n", "%s: %.300s", api, with.err);
+    outcome_free(&with);
+}
+
+Test(host_transparency, system_of_a_long_quoted_command_after_unsetenv)
+{
+    long_quoted_command("system");
+}
+
+Test(host_transparency, popen_of_a_long_quoted_command_after_unsetenv)
+{
+    long_quoted_command("popen");
+}
