@@ -5,6 +5,7 @@
  * bot's file descriptors (a pipe or terminal it kept open would hang the
  * bot's readers), and runs without the shim or the cookie, so it is never
  * recorded or reaped itself.  Runs in the constructor, before main. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -80,26 +81,53 @@ void shim_start_watchdog(const char *session)
         return;
     }
     char **env = watchdog_env();
-    if (!env)
+    /* the watchdog's exec reports its failure through a close-on-exec pipe:
+     * end of file is success */
+    int report[2] = {-1, -1};
+    if (!env || pipe2(report, O_CLOEXEC) < 0) {
+        shim_log(1, "no watchdog: ", strerror(errno));
+        free(env);
         return;
+    }
     char *argv[] = {reaper, "watch", "--session", (char *)session, NULL};
     pid_t first = shim_real.fork();
     if (first == 0) {
         setsid();
         if (shim_real.fork() != 0)
             _exit(0);
-        close_range(0, ~0u, 0);
+        /* above 0-2, which /dev/null takes: the host may have closed them */
+        int fd = fcntl(report[1], F_DUPFD_CLOEXEC, 3);
+        close_range(0, (unsigned)fd - 1, 0);
+        close_range((unsigned)fd + 1, ~0u, 0);
         int null = open("/dev/null", O_RDWR);
         if (null == 0) {
             dup2(0, 1);
             dup2(0, 2);
         }
-        if (chdir("/") < 0)
-            _exit(126);
-        shim_real.execve(reaper, argv, env);
+        if (chdir("/") == 0)
+            shim_real.execve(reaper, argv, env);
+        int err = errno;
+        ssize_t w = write(fd, &err, sizeof err);
+        (void)w;
         _exit(127);
     }
-    if (first > 0)
+    close(report[1]);
+    int err = first < 0 ? errno : 0;
+    if (first > 0) {
         waitpid(first, NULL, 0);
+        ssize_t n;
+        while ((n = read(report[0], &err, sizeof err)) < 0 && errno == EINTR)
+            ;
+        if (n != (ssize_t)sizeof err)
+            err = 0;
+    }
+    close(report[0]);
+    if (err) {
+        char why[PATH_MAX + 128];
+        cr_strlcpy(why, reaper, sizeof why);
+        cr_strlcat(why, ": ", sizeof why);
+        cr_strlcat(why, strerror(err), sizeof why);
+        shim_log(1, "no watchdog: cannot start ", why);
+    }
     free(env);
 }

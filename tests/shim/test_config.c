@@ -213,3 +213,30 @@ Test(shim_config, no_variable_added_to_a_session_root)
     assert_env_unchanged(envp);
     cr_expect_eq(ts_remove_registries_of(getuid(), last_pid), 1, "env(1) did not become a session root");
 }
+
+/* A watchdog binary that is there and executable but cannot be exec'd (not
+ * a program the kernel can run): the root says so, once. */
+Test(shim_config, a_watchdog_that_cannot_start_warns_once)
+{
+    const char *bad = in_tmp("not-a-program");
+    FILE *f = fopen(bad, "w");
+    cr_assert_not_null(f);
+    fputs("\x01\x02 not an executable format\n", f);
+    fclose(f);
+    chmod(bad, 0755);
+    char preload[600], reaper[600];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", ts_build("libchromereaper.so"));
+    snprintf(reaper, sizeof reaper, "CHROMEREAPER_REAPER=%s", bad);
+    char *envp[] = {preload, reaper, "PATH=/usr/bin:/bin", NULL};
+    char *argv[] = {"/bin/true", NULL};
+    int st = run_env(argv, envp, "out", "err");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ts_remove_registries_of(getuid(), last_pid);
+    char *err = slurp_tmp("err");
+    int lines = 0;
+    for (const char *p = err; (p = strstr(p, "chromereaper:")) != NULL; p++)
+        lines++;
+    cr_expect_eq(lines, 1, "expected one warning, got:\n%s", err);
+    cr_expect_not_null(strstr(err, "watchdog"), "%s", err);
+    free(err);
+}
