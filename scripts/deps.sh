@@ -5,7 +5,11 @@
 # the plots, python3-psutil for the seed-style baseline, procps (pkill) and
 # util-linux (unshare) for the PID namespace the baselines run in.
 # `scripts/deps.sh fuzz` also installs clang and its libFuzzer runtime.
+# The npm packages of examples/container/check (the offline Kubernetes
+# manifest check, pinned in its package-lock.json) are installed with
+# `npm ci`, needing node and npm.
 set -eu
+cd "$(dirname "$0")/.."
 PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make valgrind util-linux mount man-db groff-base systemd"
 BENCH_PKGS="gnuplot-nox python3-psutil procps util-linux"
 FUZZ_PKGS="clang libclang-rt-dev util-linux"
@@ -40,8 +44,28 @@ install() {
     fi
 }
 
+# Debian's package names for node and npm when they are missing from PATH
+# (a Node from elsewhere is used as it is).
+missing_node() {
+    out=""
+    command -v node >/dev/null 2>&1 || out="$out nodejs"
+    command -v npm >/dev/null 2>&1 || out="$out npm"
+    echo "$out"
+}
+
+# npm_ci DIR: DIR/node_modules from DIR/package-lock.json, again only when
+# the lock file changed since (a second run needs no network).
+npm_ci() {
+    stamp=$1/node_modules/.chromereaper-lock
+    cmp -s "$1/package-lock.json" "$stamp" 2>/dev/null && return 0
+    echo "deps: npm ci in $1" >&2
+    (cd "$1" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2)
+    cp "$1/package-lock.json" "$stamp"
+}
+
 # shellcheck disable=SC2046 # word splitting of the package lists is wanted
-install "" -- $(missing_of $PKGS)
+install "" -- $(missing_of $PKGS) $(missing_node)
+npm_ci examples/container/check
 # shellcheck disable=SC2046
 install " (promtool, for the tests)" --no-install-recommends -- $(missing_of $PROMTOOL_PKGS)
 if [ "${1:-}" = bench ]; then

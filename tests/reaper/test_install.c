@@ -48,6 +48,8 @@ static void teardown(void)
 }
 
 TestSuite(install, .init = setup, .fini = teardown, .timeout = 180);
+/* examples/systemd and examples/container, checked against what they name */
+TestSuite(examples, .init = setup, .fini = teardown, .timeout = 180);
 
 static int session_clean(pid_t watchdog)
 {
@@ -215,7 +217,7 @@ static double number_after(const char *text, const char *key)
  * needed) says nothing against the staged installed copy, whose binary the
  * units start and whose man page they name; and the stop timeout leaves
  * `run` time for the bot's grace and the reap's. */
-Test(install, systemd_units_verify_against_the_installed_copy)
+Test(examples, systemd_units_verify_against_the_installed_copy)
 {
     char stage[300], units[300], bin[600];
     snprintf(stage, sizeof stage, "%s/stage", workdir);
@@ -261,4 +263,100 @@ Test(install, systemd_units_verify_against_the_installed_copy)
     cr_assert_eq(rc, 0, "systemd-analyze verify: %s", out);
     cr_assert_str_eq(out, "", "systemd-analyze verify: %s", out);
     free(out);
+}
+
+/* The manifest checker (examples/container/check: the Kubernetes JSON
+ * schemas and the API's generated types, offline) on `file`. */
+static int check_manifest(const char *file, char **out)
+{
+    char *argv[] = {"node", (char *)ts_source("examples/container/check/check-manifest.mjs"), (char *)file, NULL};
+    return ts_run(argv, out);
+}
+
+Test(examples, kubernetes_manifest_passes_the_offline_schema_check)
+{
+    char *out = NULL;
+    int rc = check_manifest(ts_source("examples/container/bot-fleet.yaml"), &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_not_null(strstr(out, "ok: "), "%s", out);
+    free(out);
+}
+
+/* The checker is no rubber stamp: a misspelt field, which the JSON schema
+ * alone lets through, and a wrong type are each refused. */
+Test(examples, the_manifest_check_refuses_a_typo_and_a_wrong_type)
+{
+    char *text = ts_slurp(ts_source("examples/container/bot-fleet.yaml"));
+    cr_assert_not_null(text);
+    static const struct {
+        const char *from, *to, *said;
+    } breaks[] = {
+        {"terminationGracePeriodSeconds:", "terminationGracePeriodSecond:", "terminationGracePeriodSecond"},
+        {"replicas: 3", "replicas: three", "replicas must be integer"},
+    };
+    for (size_t i = 0; i < sizeof breaks / sizeof breaks[0]; i++) {
+        char *at = strstr(text, breaks[i].from), path[400];
+        cr_assert_not_null(at, "%s", breaks[i].from);
+        snprintf(path, sizeof path, "%s/broken-%zu.yaml", workdir, i);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fprintf(f, "%.*s%s%s", (int)(at - text), text, breaks[i].to, at + strlen(breaks[i].from));
+        fclose(f);
+        char *out = NULL;
+        cr_assert_eq(check_manifest(path, &out), 1, "accepted %s: %s", breaks[i].to, out);
+        cr_assert_not_null(strstr(out, breaks[i].said), "%s", out);
+        free(out);
+    }
+    free(text);
+}
+
+/* What the manifest and the Dockerfile promise each other and the issue:
+ * the bot under `run` as PID 1, a preStop that reaps, a grace period that
+ * covers the preStop reap, the bot's grace and the final reap, a
+ * memory-backed /dev/shm; an image whose entrypoint is `run --`, built from
+ * files that exist, with the bot where the manifest runs it. */
+Test(examples, container_manifest_and_dockerfile_agree)
+{
+    char *yaml = ts_slurp(ts_source("examples/container/bot-fleet.yaml"));
+    char *docker = ts_slurp(ts_source("examples/container/Dockerfile"));
+    cr_assert(yaml && docker);
+    cr_assert_not_null(strstr(yaml, "kind: Deployment"));
+    cr_assert_not_null(strstr(yaml, "command: [\"chromereaper\", \"run\", \"--grace\", "), "the bot is not under run");
+    const char *prestop = strstr(yaml, "preStop:");
+    cr_assert_not_null(prestop);
+    cr_assert_not_null(strstr(prestop, "[\"chromereaper\", \"reap\", \"--all\", \"--grace\", "), "no preStop reap");
+    double run_grace = number_after(yaml, "\"run\", \"--grace\", \"");
+    double stop_grace = number_after(prestop, "\"--grace\", \"");
+    double period = number_after(yaml, "terminationGracePeriodSeconds: ");
+    cr_assert_gt(period, stop_grace + 2 * run_grace, "terminationGracePeriodSeconds %g < preStop %g + 2 x %g",
+                 period, stop_grace, run_grace);
+    const char *shm = strstr(yaml, "mountPath: /dev/shm");
+    cr_assert_not_null(shm, "no /dev/shm volume");
+    cr_assert_not_null(strstr(yaml, "medium: Memory"), "/dev/shm is not memory-backed");
+
+    cr_assert_not_null(strstr(docker, "\nENTRYPOINT [\"chromereaper\", \"run\", \"--\"]\n"));
+    cr_assert_not_null(strstr(docker, "\nFROM debian:"));
+    cr_assert_not_null(strstr(docker, "chromium chromium-driver python3-selenium"));
+    int copies = 0;
+    for (const char *p = strstr(docker, "\nCOPY "); p; p = strstr(p + 1, "\nCOPY ")) {
+        char src[256], dst[256];
+        if (strncmp(p, "\nCOPY --from=", 13) == 0)
+            continue;
+        cr_assert_eq(sscanf(p, "\nCOPY %255s %255s", src, dst), 2);
+        struct stat st;
+        cr_assert_eq(stat(ts_source(src), &st), 0, "the Dockerfile copies %s, which does not exist", src);
+        if (strcmp(src, "examples/selenium_bot.py") == 0) {
+            char args[300];
+            snprintf(args, sizeof args, "\"/usr/bin/python3\", \"%s\"", dst);
+            cr_assert_not_null(strstr(yaml, args), "the manifest does not run the bot at %s", dst);
+        }
+        copies++;
+    }
+    cr_assert_geq(copies, 5);
+    char image[128];
+    const char *img = strstr(yaml, "image: ");
+    cr_assert(img && sscanf(img, "image: %127[^:\n]", image) == 1);
+    cr_assert_not_null(strstr(docker, image), "the Dockerfile does not build %s", image);
+    free(yaml);
+    free(docker);
 }
