@@ -3,6 +3,8 @@
  * the filesystem under the reaper the way a bot, a user or an attacker
  * could, reaps, and checks both the filesystem (every victim byte intact)
  * and the report (each directory's action and why). */
+#include <signal.h>
+
 #include "test_dirs.h"
 
 TestSuite(dirs, .init = dt_setup, .fini = dt_teardown, .timeout = 60);
@@ -429,5 +431,77 @@ Test(dirs, unwritable_and_unreadable_contents_go_as_root)
     cr_assert_eq(rc, 0, "%s", out);
     dt_expect_dir(out, tmp, "removed", NULL);
     cr_assert_not(dt_exists(tmp));
+    free(out);
+}
+
+/* A child of the test, outside the session, that lives in `dir` (its
+ * working directory) or holds a file in it open; killed by the caller. */
+static pid_t user_of(const char *dir, int open_file)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        if (open_file) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/Cookies", dir);
+            if (open(path, O_RDWR | O_CREAT, 0600) < 0)
+                _exit(1);
+        } else if (chdir(dir) < 0) {
+            _exit(1);
+        }
+        int fd = open(dt_fmt("%s/.in-use-%d", dt_base, (int)getpid()), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, "1", 1) != 1)
+            _exit(2);
+        close(fd);
+        for (;;)
+            pause();
+    }
+    ts_remember(pid);
+    cr_assert_eq(ts_wait_file(dt_fmt("%s/.in-use-%d", dt_base, (int)pid), 10), 0, "the user of %s never started",
+                 dir);
+    return pid;
+}
+
+/* A directory a live process outside the reap uses is never deleted: its
+ * working directory, a file it holds open, or the --user-data-dir of its
+ * command line (a chromium of someone else's) lies there. */
+Test(dirs, a_directory_a_live_process_uses_is_kept)
+{
+    const char *cwd = dt_path("org.chromium.Chromium.cwd123");
+    const char *open_file = dt_path("org.chromium.Chromium.fd1234");
+    const char *udd = dt_path("puppeteer_dev_chrome_profile-live");
+    const char *unused = dt_path("org.chromium.Chromium.unused");
+    const char *dirs[] = {cwd, open_file, udd, unused};
+    for (int i = 0; i < 4; i++) {
+        dt_profile(dirs[i]);
+        dt_record(dirs[i], i == 2 ? CR_DIR_USER_DATA_DIR : CR_DIR_MKDTEMP, 0);
+    }
+    pid_t users[3];
+    users[0] = user_of(cwd, 0);
+    users[1] = user_of(open_file, 1);
+    char flag[600];
+    snprintf(flag, sizeof flag, "--user-data-dir=%s", udd);
+    char *argv[] = {(char *)ts_build("fixtures/fake_chromium"), "bystander", flag, NULL};
+    users[2] = ts_spawn(argv, NULL, NULL);
+    for (int i = 0; i < 500; i++) { /* up once it re-exec'd as "chromium" */
+        char cmd[64] = "";
+        size_t len = 0;
+        if (proc_file_read(users[2], "cmdline", cmd, sizeof cmd, &len) == 0 && strcmp(cmd, "chromium") == 0)
+            break;
+        usleep(10000);
+    }
+
+    char *out = NULL;
+    int rc = dt_reap(NULL, &out);
+    for (int i = 0; i < 3; i++) {
+        ts_kill(users[i], SIGKILL);
+        ts_waitpid(users[i], 10);
+    }
+    cr_assert_eq(rc, 0, "%s", out);
+    for (int i = 0; i < 3; i++) {
+        dt_expect_dir(out, dirs[i], "kept", dt_fmt("in use by pid %d", (int)users[i]));
+        dt_expect_file(dt_fmt("%s/Default/Preferences", dirs[i]), "{\"profile\":{}}\n");
+    }
+    dt_expect_dir(out, unused, "removed", NULL);
     free(out);
 }
