@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "support.h"
 
@@ -253,4 +254,30 @@ Test(docs, bash_completion_offers_the_callers_session_ids)
     ts_session_remove(id);
     cr_assert_not_null(strstr(got, id), "[%s] completes to [%s]", line, got);
     free(got);
+}
+
+/* The documents a user gets stand alone: no pointer out of the repository
+ * (the design used to live in ../shared), and every relative link in them
+ * names a file that exists. */
+Test(docs, readme_and_design_links_resolve_inside_the_repository)
+{
+    static const char *const docs[] = {"README.md", "docs/DESIGN.md"};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        char *text = source_file(docs[i]);
+        cr_assert_null(strstr(text, "../shared"), "%s points at ../shared", docs[i]);
+        int links = 0;
+        for (char *p = strstr(text, "]("); p; p = strstr(p + 2, "](")) {
+            char target[256], path[600];
+            if (sscanf(p + 2, "%255[^)#]", target) != 1 || strstr(target, "://"))
+                continue;
+            /* relative to the document's own directory */
+            const char *slash = strrchr(docs[i], '/');
+            snprintf(path, sizeof path, "%.*s%s", slash ? (int)(slash - docs[i] + 1) : 0, docs[i], target);
+            struct stat st;
+            cr_assert_eq(stat(ts_source(path), &st), 0, "%s links to %s, which does not exist", docs[i], target);
+            links++;
+        }
+        cr_assert_gt(links, 0, "%s links to nothing", docs[i]);
+        free(text);
+    }
 }
