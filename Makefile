@@ -89,8 +89,9 @@ $(BUILD)/fixtures/static_%: tests/fixtures/static_%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static -o $@ $<
 
-# the reaper's pure decisions, tested as tables in the unit suite
-TESTED_REAPER_OBJ := $(BUILD)/obj/reaper/dirpolicy.o
+# the reaper's pure decisions, tested as tables (dirpolicy in the unit
+# suite; leak, human and browserexe in tests/reaper/test_leak.c)
+TESTED_REAPER_OBJ := $(addprefix $(BUILD)/obj/reaper/,dirpolicy.o leak.o human.o browserexe.o)
 
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ) $(TESTED_REAPER_OBJ)
 	@mkdir -p $(@D)

@@ -39,6 +39,19 @@ static const struct command commands[] = {
      "  --uid UID      another uid's sessions\n"
      "  --tree         nest the processes by creator, each driver round a subtree\n"
      "  --json         as JSON\n"},
+    {"doctor", cmd_doctor, "doctor [--fix [--dry-run]] [--older-than DURATION] [--grace SEC] [--json]",
+     "Lists what is leaked on this machine for the caller's uid, whoever leaked it:\n"
+     "browser processes no live session owns (orphaned, automated, older than\n"
+     "--older-than), leftover temp directories of Chrome, chromedriver, Puppeteer and\n"
+     "Playwright that no live process uses, and stale sessions; with --fix, removes\n"
+     "them.  Exit 1 when something is leaked (without --fix) or could not be fixed.\n",
+     "  --fix          reap the stale sessions, kill the leaked processes, remove the\n"
+     "                 leftover directories\n"
+     "  --dry-run      with --fix: show the plan, touch nothing\n"
+     "  --older-than DURATION  only what is at least this old: 90s, 30m, 1h, 2d\n"
+     "                 (default 1h)\n"
+     "  --grace SEC    seconds from SIGTERM to SIGKILL (0 to 3600, default 2)\n"
+     "  --json         as one JSON document\n"},
     {"watch", cmd_watch, "watch --session ID [--grace SEC] [--metrics-file PATH]",
      "The preload mode's watchdog (started by the library, rarely by hand): holds a\n"
      "pidfd on the session's root, reaps each finished driver round, and reaps the\n"

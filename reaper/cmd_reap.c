@@ -13,15 +13,6 @@
 #include "report.h"
 #include "safestr.h"
 
-/* A session is stale when its root is dead; a registry whose root was never
- * recorded counts once it is a minute old (its creator died at birth). */
-static int session_stale(const struct session *s)
-{
-    if (s->root_pid > 0)
-        return !session_root_alive(s);
-    return (uint64_t)time(NULL) > s->reg.hdr->created_unix + 60;
-}
-
 int cmd_reap(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -96,7 +87,7 @@ int cmd_reap(int argc, char **argv)
             rc = EXIT_REGISTRY;
             continue;
         }
-        if (stale && !session_stale(&s)) {
+        if (stale && !session_is_stale(&s)) {
             session_free(&s);
             continue;
         }

@@ -16,6 +16,7 @@ int cmd_run(int argc, char **argv);
 int cmd_reap(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* Shared option parsing: "--grace SEC" and "--uid UID" values; each prints
  * the usage error itself and returns -1. */

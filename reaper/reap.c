@@ -494,6 +494,34 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     return clean ? 0 : 1;
 }
 
+int reap_orphans(const struct tracked_key *keys, size_t n, uint32_t uid, const struct reap_options *opt,
+                 struct reap_result *out)
+{
+    double start = now_ms();
+    memset(out, 0, sizeof *out);
+    out->dry_run = opt->dry_run;
+    out->no_registry = 1;
+    /* no session: an empty cookie, so any process naming a session is
+     * another session's (eligible() leaves it alone) */
+    struct session none = {.uid = uid};
+    struct plan p = {.s = &none, .r = out, .opt = opt};
+    cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
+    proctable_snapshot(&p.pt);
+    for (size_t i = 0; i < n; i++) {
+        struct proc_node *node = proctable_find(&p.pt, keys[i].pid);
+        if (node && node->start_time == keys[i].start_time)
+            add_target(&p, node, FOUND_ORPHAN, CR_ROLE_UNKNOWN);
+    }
+    add_descendants(&p);
+    if (!opt->dry_run)
+        kill_processes(&p);
+    else
+        order_leaves_first(&p);
+    proctable_free(&p.pt);
+    out->millis = now_ms() - start;
+    return reap_count(out, OUTCOME_SURVIVED) ? 1 : 0;
+}
+
 void reap_result_free(struct reap_result *r)
 {
     for (size_t i = 0; i < r->ntargets; i++)
@@ -528,7 +556,7 @@ const char *outcome_name(enum target_outcome o)
 
 const char *found_by_name(enum found_by f)
 {
-    static const char *const names[] = {"registry", "descendant", "cookie"};
+    static const char *const names[] = {"registry", "descendant", "cookie", "orphan"};
     return names[f];
 }
 

@@ -18,7 +18,7 @@ enum target_outcome {
     OUTCOME_SURVIVED,    /* still alive after SIGKILL: reported, exit code 1 */
 };
 
-enum found_by { FOUND_REGISTRY = 0, FOUND_DESCENDANT, FOUND_COOKIE };
+enum found_by { FOUND_REGISTRY = 0, FOUND_DESCENDANT, FOUND_COOKIE, FOUND_ORPHAN };
 
 struct target {
     pid_t pid;
@@ -80,6 +80,15 @@ struct reap_result {
  * directories are marked reaped, and the registry's totals are updated. */
 int reap_session(struct session *s, const struct reap_options *opt, struct reap_result *out);
 void reap_result_free(struct reap_result *r);
+
+/* doctor --fix: the processes `keys` names (leaked orphans of `uid`, each
+ * still the process with that start time) and their live descendants,
+ * killed as a session's are: pinned by pidfds, stopped, leaves first,
+ * SIGTERM, `opt->grace_sec`, SIGKILL, verified.  Never pid 1, a kernel
+ * thread, another uid's, the reaper or its ancestors, or a process whose
+ * environment names a session.  Returns 0 if all died, 1 otherwise. */
+int reap_orphans(const struct tracked_key *keys, size_t n, uint32_t uid, const struct reap_options *opt,
+                 struct reap_result *out);
 
 /* Counts for the report. */
 size_t reap_count(const struct reap_result *r, enum target_outcome o);

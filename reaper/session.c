@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -367,6 +368,13 @@ int session_root_alive(const struct session *s)
         return 0;
     return proc_stat_read(s->root_pid, &st) == 0 && st.start_time == s->root_start_time &&
            st.state != 'Z';
+}
+
+int session_is_stale(const struct session *s)
+{
+    if (s->root_pid > 0)
+        return !session_root_alive(s);
+    return (uint64_t)time(NULL) > s->reg.hdr->created_unix + 60;
 }
 
 size_t session_list(uint32_t uid, char (**ids)[CR_SESSION_MAX])

@@ -97,6 +97,10 @@ void session_cookie_only(struct session *s, uint32_t uid, const char *id);
 /* 1 if the session's root process is alive (same start time). */
 int session_root_alive(const struct session *s);
 
+/* A session is stale when its root is dead; a registry whose root was never
+ * recorded counts once it is a minute old (its creator died at birth). */
+int session_is_stale(const struct session *s);
+
 /* Session ids of `uid` present in /dev/shm; returns the count, *ids malloc'd. */
 size_t session_list(uint32_t uid, char (**ids)[CR_SESSION_MAX]);
 
