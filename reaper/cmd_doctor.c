@@ -146,7 +146,7 @@ int cmd_doctor(int argc, char **argv)
     if (d.fix)
         rc |= fix_sessions(&d, &ro);
     doctor_survey_processes(&d);
-    doctor_survey_dirs(&d, 1);
+    doctor_survey_dirs(&d);
     if (d.fix) {
         rc |= fix_processes(&d, &ro);
         if (!d.dry_run)

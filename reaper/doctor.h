@@ -63,13 +63,12 @@ struct doctor {
 
 /* The survey, in the order --fix works: stale sessions; leaked processes
  * (orphans no live session claims, with their descendants); leftover temp
- * directories no live process uses, leaked processes not counted as users
- * when `ignore_leaked` (what --fix removes once they are dead: their
- * directories are planned before the kill, whose shutdown writes make them
- * look new). */
+ * directories no live process but a leaked one uses (what --fix removes
+ * once those are dead: planned before the kill, since a leak writes into
+ * its profile until it dies). */
 void doctor_survey_sessions(struct doctor *d);
 void doctor_survey_processes(struct doctor *d);
-void doctor_survey_dirs(struct doctor *d, int ignore_leaked);
+void doctor_survey_dirs(struct doctor *d);
 void doctor_recheck_dirs(struct doctor *d);
 void doctor_free(struct doctor *d);
 

@@ -251,7 +251,7 @@ static void why_leaked(const struct candidate *c, char *out, size_t cap)
 static void mark_serving(const struct doctor *d, struct candidate *cands, size_t ncands)
 {
     struct usage u;
-    usage_scan(&u, NULL, 0, NULL, 0);
+    usage_scan(&u, NULL, 0, NULL, NULL);
     for (size_t i = 0; i < ncands; i++)
         cands[i].facts.client_alive = 0;
     for (int changed = 1; changed;) {
@@ -363,29 +363,37 @@ static int by_path(const void *a, const void *b)
     return strcmp(((const struct leftover *)a)->path, ((const struct leftover *)b)->path);
 }
 
-/* What live processes (but the `nskip` in `skip`) use in the temp roots. */
-static void scan_temp_usage(struct usage *u, char roots[3][PATH_MAX], size_t nroots, const pid_t *skip,
-                            size_t nskip)
+struct pick {
+    const struct doctor *d;
+    int leaked; /* pick the leaked processes, or the others */
+};
+
+static int pick_by_leak(pid_t pid, void *ctx)
+{
+    const struct pick *p = ctx;
+    return is_leaked(p->d, pid) == p->leaked;
+}
+
+/* What live processes use in the temp roots: those `pick` picks (NULL: all). */
+static void scan_temp_usage(struct usage *u, char roots[3][PATH_MAX], size_t nroots, struct pick *pick)
 {
     char *rootv[3];
     for (size_t i = 0; i < nroots; i++)
         rootv[i] = roots[i];
-    usage_scan(u, rootv, nroots, skip, nskip);
+    usage_scan(u, rootv, nroots, pick ? pick_by_leak : NULL, pick);
 }
 
-void doctor_survey_dirs(struct doctor *d, int ignore_leaked)
+/* A directory a leaked process uses is planned whatever its age (the leak
+ * is old enough, and keeps writing into its profile until it dies); one
+ * that another live process uses is not. */
+void doctor_survey_dirs(struct doctor *d)
 {
     char roots[3][PATH_MAX];
     size_t nroots = temp_roots(roots);
-    pid_t *skip = calloc(d->nprocs ? d->nprocs : 1, sizeof *skip);
-    if (!skip)
-        abort();
-    size_t nskip = 0;
-    for (size_t i = 0; ignore_leaked && i < d->nprocs; i++)
-        skip[nskip++] = d->procs[i].pid;
-    struct usage u;
-    scan_temp_usage(&u, roots, nroots, skip, nskip);
-    free(skip);
+    struct pick others = {d, 0}, leaked = {d, 1};
+    struct usage u, by_leaks;
+    scan_temp_usage(&u, roots, nroots, &others);
+    scan_temp_usage(&by_leaks, roots, nroots, &leaked);
     time_t now = time(NULL);
     for (size_t r = 0; r < nroots; r++) {
         DIR *dir = opendir(roots[r]);
@@ -402,7 +410,7 @@ void doctor_survey_dirs(struct doctor *d, int ignore_leaked)
             f.is_dir = S_ISDIR(sb.st_mode);
             f.other_uid = sb.st_uid != d->uid;
             f.in_use = usage_in_use(&u, path);
-            f.old_enough = difftime(now, sb.st_mtime) >= d->older_than;
+            f.old_enough = difftime(now, sb.st_mtime) >= d->older_than || usage_in_use(&by_leaks, path);
             if (leftover_dir(&f) != LEFTOVER_YES || strlen(path) >= sizeof d->dirs->path)
                 continue;
             d->dirs = grow(d->dirs, &d->dirs_cap, d->ndirs, sizeof *d->dirs);
@@ -419,6 +427,7 @@ void doctor_survey_dirs(struct doctor *d, int ignore_leaked)
             closedir(dir);
     }
     usage_free(&u);
+    usage_free(&by_leaks);
     if (d->ndirs > 1)
         qsort(d->dirs, d->ndirs, sizeof *d->dirs, by_path);
 }
@@ -430,7 +439,7 @@ void doctor_recheck_dirs(struct doctor *d)
     char roots[3][PATH_MAX];
     size_t nroots = temp_roots(roots);
     struct usage u;
-    scan_temp_usage(&u, roots, nroots, NULL, 0);
+    scan_temp_usage(&u, roots, nroots, NULL);
     for (size_t i = 0; i < d->ndirs; i++)
         d->dirs[i].in_use_now = usage_in_use(&u, d->dirs[i].path);
     usage_free(&u);

@@ -52,7 +52,7 @@ struct leftover_facts {
     int is_dir;       /* a directory, not a symlink to one */
     int other_uid;
     int in_use;       /* a live process's cwd, open file, mapping, socket or --user-data-dir */
-    int old_enough;   /* last modified at least --older-than ago */
+    int old_enough;   /* last modified at least --older-than ago, or used by a leaked process */
 };
 
 enum leftover_verdict {

@@ -239,15 +239,8 @@ static int scan_peers(struct usage *u)
     return ok;
 }
 
-static int skipped(pid_t pid, const pid_t *skip, size_t nskip)
-{
-    for (size_t i = 0; i < nskip; i++)
-        if (skip[i] == pid)
-            return 1;
-    return 0;
-}
-
-void usage_scan(struct usage *u, char *const *roots, size_t nroots, const pid_t *skip, size_t nskip)
+void usage_scan(struct usage *u, char *const *roots, size_t nroots, int (*pick)(pid_t, void *),
+                void *ctx)
 {
     memset(u, 0, sizeof *u);
     u->roots = calloc(nroots ? nroots : 1, sizeof *u->roots);
@@ -260,7 +253,7 @@ void usage_scan(struct usage *u, char *const *roots, size_t nroots, const pid_t 
     while (d && (de = readdir(d)) != NULL) {
         uint64_t pid;
         if (cr_parse_u64(de->d_name, &pid) < 0 || pid == 0 || pid > INT32_MAX ||
-            skipped((pid_t)pid, skip, nskip))
+            (pick && !pick((pid_t)pid, ctx)))
             continue;
         scan_links(u, (pid_t)pid);
         scan_maps(u, (pid_t)pid);

@@ -34,9 +34,10 @@ struct usage {
     int have_peers; /* the kernel told us the peers (sock_diag) */
 };
 
-/* Scans every process but the `nskip` in `skip`, and /proc/net/unix.
+/* Scans the processes `pick` says yes to (NULL: all) and /proc/net/unix.
  * `roots` are canonical absolute directories. */
-void usage_scan(struct usage *u, char *const *roots, size_t nroots, const pid_t *skip, size_t nskip);
+void usage_scan(struct usage *u, char *const *roots, size_t nroots, int (*pick)(pid_t, void *),
+                void *ctx);
 void usage_free(struct usage *u);
 
 /* 1 if `path` (an entry of one of the roots) is in use. */
