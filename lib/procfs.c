@@ -143,40 +143,60 @@ int proc_exe_read(pid_t pid, char *buf, size_t cap)
     return 0;
 }
 
-int proc_environ_has(pid_t pid, const char *entry)
+/* Feeds /proc/<pid>/<name> to `eat` one read at a time until it returns
+ * nonzero or the file ends.  Returns -1 if the file cannot be opened or
+ * read, else eat's last answer (0 at the end of the file). */
+static int proc_stream(pid_t pid, const char *name, char *buf, size_t cap,
+                       int (*eat)(void *ctx, const char *chunk, size_t n), void *ctx)
 {
     char path[64];
-    if (proc_path(path, sizeof path, pid, "environ") < 0)
+    if (proc_path(path, sizeof path, pid, name) < 0)
         return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    /* Compare entry by entry; `pos` is how far the current entry still
-     * matches `entry` (or SIZE_MAX once it differs). */
-    size_t want = strlen(entry), pos = 0;
-    char buf[4096];
-    int found = 0;
+    int done = 0;
     for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
+        ssize_t n = read(fd, buf, cap);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            break;
-        for (ssize_t i = 0; i < n && !found; i++) {
-            char c = buf[i];
-            if (c == '\0') {
-                if (pos == want)
-                    found = 1;
-                pos = 0;
-            } else if (pos != SIZE_MAX) {
-                pos = (pos < want && entry[pos] == c) ? pos + 1 : SIZE_MAX;
-            }
-        }
-        if (found)
+        if (n < 0)
+            done = -1;
+        if (n <= 0 || (done = eat(ctx, buf, (size_t)n)) != 0)
             break;
     }
     close(fd);
-    return found;
+    return done;
+}
+
+/* Compares entry by entry; `pos` is how far the current entry still
+ * matches `entry` (or SIZE_MAX once it differs). */
+struct entry_match {
+    const char *entry;
+    size_t want, pos;
+};
+
+static int eat_entry_match(void *ctx, const char *chunk, size_t n)
+{
+    struct entry_match *m = ctx;
+    for (size_t i = 0; i < n; i++) {
+        char c = chunk[i];
+        if (c == '\0') {
+            if (m->pos == m->want)
+                return 1;
+            m->pos = 0;
+        } else if (m->pos != SIZE_MAX) {
+            m->pos = (m->pos < m->want && m->entry[m->pos] == c) ? m->pos + 1 : SIZE_MAX;
+        }
+    }
+    return 0;
+}
+
+int proc_environ_has(pid_t pid, const char *entry)
+{
+    char buf[4096];
+    struct entry_match m = {.entry = entry, .want = strlen(entry)};
+    return proc_stream(pid, "environ", buf, sizeof buf, eat_entry_match, &m);
 }
 
 int proc_nspid_read(pid_t pid, pid_t *out, int max)
@@ -238,4 +258,117 @@ int proc_nslocal_match(pid_t pid, pid_t parent, pid_t local, pid_t local_parent)
         if (child_chain[level] == local && parent_chain[level] == local_parent)
             return 1;
     return 0;
+}
+
+/* `pos` < want: the current entry still matches "name="; == want: its
+ * value is being copied; SIZE_MAX: the entry differs, wait for its NUL. */
+struct value_copy {
+    const char *name;
+    size_t want, pos;
+    char *out;
+    size_t cap;
+    long len;
+};
+
+static int eat_value(void *ctx, const char *chunk, size_t n)
+{
+    struct value_copy *v = ctx;
+    for (size_t i = 0; i < n; i++) {
+        char c = chunk[i];
+        if (v->pos == SIZE_MAX) {
+            v->pos = c == '\0' ? 0 : SIZE_MAX;
+        } else if (v->pos < v->want) {
+            char expect = v->pos + 1 == v->want ? '=' : v->name[v->pos];
+            v->pos = c == expect ? v->pos + 1 : c == '\0' ? 0 : SIZE_MAX;
+        } else if (c == '\0') {
+            return 1;
+        } else {
+            if ((size_t)v->len + 1 < v->cap) {
+                v->out[v->len] = c;
+                v->out[v->len + 1] = '\0';
+            }
+            v->len++;
+        }
+    }
+    return 0;
+}
+
+long proc_environ_value(pid_t pid, const char *name, char *out, size_t cap)
+{
+    if (cap)
+        out[0] = '\0';
+    char buf[16384];
+    struct value_copy v = {.name = name, .want = strlen(name) + 1, .out = out, .cap = cap};
+    int rc = proc_stream(pid, "environ", buf, sizeof buf, eat_value, &v);
+    if (rc < 0)
+        return -2;
+    return rc == 1 || v.pos == v.want ? v.len : -1; /* the last entry may lack its NUL */
+}
+
+/* Parses hex digits at *p, advancing it. */
+static uint64_t parse_hex(const char **p)
+{
+    uint64_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return v;
+        v = v * 16 + (uint64_t)d;
+    }
+}
+
+/* One line of maps: "start-end perms offset MAJ:MIN inode  path". */
+static int maps_line_is(const char *line, unsigned major, unsigned minor, uint64_t ino)
+{
+    const char *p = line;
+    for (int field = 0; field < 3; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return 0;
+        p++;
+    }
+    uint64_t maj = parse_hex(&p);
+    if (*p++ != ':')
+        return 0;
+    uint64_t min = parse_hex(&p);
+    if (*p++ != ' ')
+        return 0;
+    uint64_t inode = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        inode = inode * 10 + (uint64_t)(*p - '0');
+    return maj == major && min == minor && inode == ino && ino != 0;
+}
+
+/* Lines are short up to the path, which we do not need: the beginning of
+ * each line is kept. */
+struct maps_match {
+    unsigned major, minor;
+    uint64_t ino;
+    char line[160];
+    size_t len;
+};
+
+static int eat_maps(void *ctx, const char *chunk, size_t n)
+{
+    struct maps_match *m = ctx;
+    for (size_t i = 0; i < n; i++) {
+        if (chunk[i] != '\n') {
+            if (m->len < sizeof m->line - 1)
+                m->line[m->len++] = chunk[i];
+            continue;
+        }
+        m->line[m->len] = '\0';
+        m->len = 0;
+        if (maps_line_is(m->line, m->major, m->minor, m->ino))
+            return 1;
+    }
+    return 0;
+}
+
+int proc_maps_file(pid_t pid, unsigned major, unsigned minor, uint64_t ino)
+{
+    char buf[8192];
+    struct maps_match m = {.major = major, .minor = minor, .ino = ino};
+    return proc_stream(pid, "maps", buf, sizeof buf, eat_maps, &m);
 }

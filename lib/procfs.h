@@ -38,6 +38,16 @@ int proc_exe_read(pid_t pid, char *buf, size_t cap);
  * 0 if not, -1 if unreadable.  Streams the file: environments of any size. */
 int proc_environ_has(pid_t pid, const char *entry);
 
+/* The value of the first `name`=... entry of /proc/<pid>/environ, copied
+ * into out (cap bytes, NUL-terminated).  Returns its full length (which may
+ * be >= cap: then out holds a truncated copy), -1 if there is none, -2 if
+ * the file is unreadable.  One read(2) for environments up to 16 KiB. */
+long proc_environ_value(pid_t pid, const char *name, char *out, size_t cap);
+
+/* 1 if /proc/<pid>/maps maps the file with device (major, minor) and inode
+ * `ino`, 0 if not, -1 if unreadable. */
+int proc_maps_file(pid_t pid, unsigned major, unsigned minor, uint64_t ino);
+
 /* Innermost-to-host mapping: the host PID of a process is the first NSpid
  * field; 1 if the process lives in a nested PID namespace. */
 int proc_in_nested_pidns(pid_t pid);

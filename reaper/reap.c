@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,16 +19,19 @@
 #include "reap_dirs.h"
 #include "rounds.h"
 #include "safestr.h"
+#include "trust.h"
 
 #define FREEZE_ROUNDS 20
 #define KILL_WAIT_SEC 5.0
+#define PIN_RESERVE 32 /* descriptors never used for pidfds */
 
 struct plan {
     struct session *s;
     struct proctable pt;
+    pid_t root; /* the session's root, once verify_root confirmed it; else 0 */
+    size_t pinned, pin_budget; /* pidfds held, and how many we may hold */
     struct reap_result *r;
     const struct reap_options *opt;
-    char cookie[CR_SESSION_MAX + 32];
 };
 
 static double now_ms(void)
@@ -69,8 +74,13 @@ static int target_dead(struct target *t)
         struct pollfd p = {.fd = t->pidfd, .events = POLLIN};
         t->dead = poll(&p, 1, 0) > 0;
     } else {
+        /* a failed read is death only when /proc says the pid is gone, never
+         * when we ran out of descriptors */
         struct proc_stat st;
-        t->dead = proc_stat_read(t->pid, &st) < 0 || st.start_time != t->start_time || st.state == 'Z';
+        if (proc_stat_read(t->pid, &st) < 0)
+            t->dead = errno == ENOENT || errno == ESRCH;
+        else
+            t->dead = st.start_time != t->start_time || st.state == 'Z';
     }
     return t->dead;
 }
@@ -92,63 +102,88 @@ static enum cr_role live_role(pid_t pid)
     return role_classify_cmdline(buf, len);
 }
 
-/* 1 if the process's environment names a session other than ours: it is
- * another session's, whatever our registry says.  Chrome's children
- * overwrite their environ area (setproctitle), so having no cookie proves
- * nothing either way. */
-static int other_session(const struct plan *p, pid_t pid)
+/* The session cookie in the process's environment, read once per
+ * snapshot.  Chrome's children overwrite their environ area
+ * (setproctitle): having no cookie proves nothing either way. */
+static enum session_cookie cookie_of(const struct plan *p, struct proc_node *n)
 {
-    char path[64], buf[8192];
-    if (proc_path(path, sizeof path, pid, "environ") < 0)
-        return 0;
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    const char *ours = p->cookie + sizeof "CHROMEREAPER_SESSION=" - 1;
-    int other = 0;
-    /* entries are NUL-terminated; an entry longer than buf is skipped */
-    size_t len = 0;
-    int c;
-    while (!other && (c = fgetc(f)) != EOF) {
-        if (c != '\0') {
-            if (len < sizeof buf - 1)
-                buf[len++] = (char)c;
-            continue;
-        }
-        buf[len] = '\0';
-        const char *v = cr_env_value(buf, "CHROMEREAPER_SESSION");
-        other = v && *v && strcmp(v, ours) != 0;
-        len = 0;
+    if (!n->cookie) {
+        char v[CR_SESSION_MAX + 1];
+        long len = proc_environ_value(n->pid, "CHROMEREAPER_SESSION", v, sizeof v);
+        enum session_cookie c = COOKIE_NONE;
+        if (len > 0)
+            c = (size_t)len < sizeof v && strcmp(v, p->s->id) == 0 ? COOKIE_OURS : COOKIE_OTHER;
+        n->cookie = (int)c + 1;
     }
-    fclose(f);
-    return other;
+    return (enum session_cookie)(n->cookie - 1);
 }
 
-/* Never: pid 1, a kernel thread, ourselves or our ancestors, another uid, a
- * zombie (already dead), the live root when it is to be spared, or another
- * session's. */
-static int eligible(const struct plan *p, const struct proc_node *n)
+/* The session's root, if the kernel confirms the header's claim: alive
+ * with the recorded start time, and mapping this very registry file (the
+ * library maps it in every process of the session; a header rewritten to
+ * name some other process of the uid names one that does not). */
+static void verify_root(struct plan *p)
 {
-    if (!n || n->pid <= 1 || n->state == 'Z' || n->kthread || n->uid != p->s->uid)
-        return 0;
-    if (proctable_is_self_or_ancestor(&p->pt, n->pid))
-        return 0;
-    if (p->opt->spare_root && n->pid == p->s->root_pid && n->start_time == p->s->root_start_time)
-        return 0;
-    return !other_session(p, n->pid);
+    const struct session *s = p->s;
+    struct proc_node *n = proctable_find(&p->pt, s->root_pid);
+    if (s->root_pid <= 1 || !n || n->start_time != s->root_start_time || !s->reg_ino)
+        return;
+    if (proc_maps_file(n->pid, major((dev_t)s->reg_dev), minor((dev_t)s->reg_dev), s->reg_ino) == 1)
+        p->root = n->pid;
 }
 
-/* Adds n to the plan after pinning it with a pidfd and checking that the
- * pinned process is still the one we looked at.  Returns 1 if added. */
-static int add_target(struct plan *p, const struct proc_node *n, enum found_by how,
-                      enum cr_role recorded)
+/* 1 if the parent chain of n reaches the reaper (the supervisor: `run` is
+ * the session's subreaper), the verified root, or a holder of the cookie. */
+static int descends_from_session(const struct plan *p, const struct proc_node *n)
+{
+    pid_t self = getpid();
+    struct proc_node *a = proctable_find(&p->pt, n->ppid);
+    for (int hops = 0; a && a->pid > 1 && hops < 4096; hops++) {
+        if (a->pid == self || (p->root && a->pid == p->root) || cookie_of(p, a) == COOKIE_OURS)
+            return 1;
+        a = proctable_find(&p->pt, a->ppid);
+    }
+    return 0;
+}
+
+/* Adds n to the plan if the facts allow (trust_process), after pinning it
+ * with a pidfd and checking that the pinned process is still the one we
+ * looked at.  `claim` is the record that names it (NULL when found by
+ * descent from a target or by the cookie).  Returns 1 if added. */
+static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
+                      const struct tracked *claim)
 {
     struct reap_result *r = p->r;
-    if (!eligible(p, n) || find_target(r, n->pid))
+    if (!n || find_target(r, n->pid))
         return 0;
-    int fd = pidfd_open_pid(n->pid);
-    if (fd < 0 && errno != ENOSYS)
-        return 0; /* gone already */
+    struct process_facts f = {
+        .init_or_kthread = n->pid <= 1 || n->kthread,
+        .zombie = n->state == 'Z',
+        .other_uid = n->uid != p->s->uid,
+        .claimed = claim != NULL,
+    };
+    if (trust_process(&f) != TRUST_UNTIED)
+        return 0; /* cheap facts first: no /proc reads for what they rule out */
+    f.reaper_lineage = proctable_is_self_or_ancestor(&p->pt, n->pid);
+    f.spared_root = p->opt->spare_root && n->pid == p->s->root_pid && n->start_time == p->s->root_start_time;
+    f.cookie = cookie_of(p, n);
+    if (claim) {
+        f.claim_start_differs = claim->key.start_time != n->start_time;
+        f.predates_session = n->start_time < p->s->root_start_time;
+    }
+    f.descends = how == FOUND_DESCENDANT || (f.cookie != COOKIE_OURS && descends_from_session(p, n));
+    if (trust_process(&f) != TRUST_SIGNAL)
+        return 0;
+    /* beyond the budget of descriptors (or out of them, or on an old
+     * kernel) a target stays unpinned: its identity is then checked before
+     * every signal.  Only ESRCH means it is gone. */
+    int fd = -1;
+    if (p->pinned < p->pin_budget) {
+        fd = pidfd_open_pid(n->pid);
+        if (fd < 0 && errno == ESRCH)
+            return 0;
+        p->pinned += fd >= 0;
+    }
     struct proc_stat st;
     if (proc_stat_read(n->pid, &st) < 0 || st.start_time != n->start_time) {
         if (fd >= 0)
@@ -169,6 +204,7 @@ static int add_target(struct plan *p, const struct proc_node *n, enum found_by h
     t->ppid = n->ppid;
     t->found_by = how;
     t->pidfd = fd;
+    enum cr_role recorded = claim ? claim->role : CR_ROLE_UNKNOWN;
     enum cr_role live = live_role(n->pid);
     t->role = live != CR_ROLE_UNKNOWN && live != CR_ROLE_OTHER ? live : recorded;
     if (t->role == CR_ROLE_UNKNOWN)
@@ -188,7 +224,7 @@ static size_t add_descendants(struct plan *p)
             continue;
         for (size_t c = 0; c < n->nchildren; c++)
             added += (size_t)add_target(p, proctable_find(&p->pt, n->children[c]),
-                                        FOUND_DESCENDANT, CR_ROLE_UNKNOWN);
+                                        FOUND_DESCENDANT, NULL);
     }
     return added;
 }
@@ -198,13 +234,11 @@ static void plan_tracked(struct plan *p, struct tracked *t)
     if (t->reaped || (t->flags & CR_ENTRY_PIDNS))
         return; /* dead already, or a namespace-local pid: the descendant walk reaches it */
     struct proc_node *n = proctable_find(&p->pt, t->key.pid);
-    if (!n || n->start_time != t->key.start_time)
-        return; /* exited, or the pid now belongs to someone else */
-    if (t->key.start_time < p->s->root_start_time)
-        return; /* older than the session: not something the session started */
+    if (!n)
+        return; /* exited */
     /* a round's members are all its business; a session's, its browser stack */
     if (p->opt->round || role_is_browser_stack(t->role) || role_is_browser_stack(live_role(n->pid)))
-        add_target(p, n, FOUND_REGISTRY, t->role);
+        add_target(p, n, FOUND_REGISTRY, t);
 }
 
 static void build_plan(struct plan *p)
@@ -223,8 +257,8 @@ static void build_plan(struct plan *p)
         HASH_ITER(hh, p->pt.by_pid, n, ntmp) {
             if (n->uid != p->s->uid || find_target(p->r, n->pid))
                 continue;
-            if (proc_environ_has(n->pid, p->cookie) == 1 && role_is_browser_stack(live_role(n->pid)))
-                add_target(p, n, FOUND_COOKIE, CR_ROLE_UNKNOWN);
+            if (cookie_of(p, n) == COOKIE_OURS && role_is_browser_stack(live_role(n->pid)))
+                add_target(p, n, FOUND_COOKIE, NULL);
         }
     }
     add_descendants(p);
@@ -419,18 +453,36 @@ static void mark_reaped(struct plan *p, const struct dir_result *results,
     }
 }
 
+/* A pidfd per target: a tree larger than the soft open-file limit (often
+ * 1,024) needs the hard one.  Only the reaper's own limit changes: `run`
+ * started its command before it ever reaps. */
+static size_t raise_open_file_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t hard = rl.rlim_max;
+        rl.rlim_cur = hard;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* what /proc reads, the registry and stdio need stays free */
+    return rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : rl.rlim_cur > PIN_RESERVE ? rl.rlim_cur - PIN_RESERVE : 0;
+}
+
 int reap_session(struct session *s, const struct reap_options *opt, struct reap_result *out)
 {
     double start = now_ms();
+    size_t budget = raise_open_file_limit();
     memset(out, 0, sizeof *out);
     cr_strlcpy(out->session, s->id, sizeof out->session);
     out->dry_run = opt->dry_run;
     out->overflow = s->overflow;
     out->no_registry = s->reg.hdr == NULL;
-    struct plan p = {.s = s, .r = out, .opt = opt};
-    cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
-    cr_strlcat(p.cookie, s->id, sizeof p.cookie);
+    struct plan p = {.s = s, .r = out, .opt = opt, .pin_budget = budget};
     proctable_snapshot(&p.pt);
+    verify_root(&p);
     build_plan(&p);
     /* the profiles the browsers about to die were started with */
     struct dirseen seen = {0};

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -307,6 +308,12 @@ enum cr_registry_status session_load(struct session *s, uint32_t uid, const char
     cr_strlcpy(s->id, id, sizeof s->id);
     s->uid = uid;
     s->writable = writable;
+    char path[128];
+    struct stat fst;
+    if (registry_path(path, sizeof path, uid, id) == 0 && stat(path, &fst) == 0) {
+        s->reg_dev = fst.st_dev;
+        s->reg_ino = fst.st_ino;
+    }
     s->root_pid = __atomic_load_n(&s->reg.hdr->root_pid, __ATOMIC_ACQUIRE);
     s->root_start_time = s->reg.hdr->root_start_time;
     s->entries = registry_entry_count(&s->reg);

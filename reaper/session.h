@@ -72,6 +72,7 @@ struct session {
     uint32_t entries, overflow;
     int writable; /* records may be marked reaped */
     int lock_fd;  /* held while writable: one reaper at a time */
+    uint64_t reg_dev, reg_ino; /* the registry file: a live root maps it */
     struct record_ref *entry_refs, *dir_refs;
     size_t nentry_refs, ndir_refs;
 };

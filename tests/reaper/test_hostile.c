@@ -63,8 +63,9 @@ static void new_session(char *id, size_t len)
 }
 
 /* A "chromium" that ignores SIGTERM, run as `uid`, and a directory owned
- * by `uid` under /tmp. */
-static struct victim *new_victim(uint32_t uid)
+ * by `uid` under /tmp.  It carries the cookie of `session`, the one whose
+ * registry records it: records alone tie nothing to a session. */
+static struct victim *new_victim(uint32_t uid, const char *session)
 {
     cr_assert_lt(nvictims, 2);
     struct victim *v = &victims[nvictims++];
@@ -81,7 +82,9 @@ static struct victim *new_victim(uint32_t uid)
                   (char *)ts_build("fixtures/fake_chromium"), "bystander", NULL};
     if (uid != (uint32_t)getuid())
         cr_assert_eq(chown(v->dir, uid, uid), 0, "%s", strerror(errno));
+    setenv("CHROMEREAPER_SESSION", session, 1);
     v->pid = ts_spawn(uid == (uint32_t)getuid() ? own : as, NULL, NULL);
+    unsetenv("CHROMEREAPER_SESSION");
     /* up once it runs as `uid` under the name "chromium" (setpriv, then
      * the fixture, exec and re-exec in the same process) */
     int up = 0;
@@ -267,7 +270,7 @@ static void hostile(mutation mutate, const char *problem)
     char id[64];
     new_session(id, sizeof id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, id);
     struct image im;
     image_make(&im, uid, id, v);
     mutate(&im);
@@ -282,7 +285,7 @@ Test(hostile, control_the_intact_registry_is_reaped)
     char id[64];
     new_session(id, sizeof id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, id);
     struct image im;
     image_make(&im, uid, id, v);
     image_write(&im, sizeof im.buf, uid, id, 0600, uid);
@@ -306,7 +309,7 @@ Test(hostile, control_reserved_and_freed_slots_and_a_recycled_counter_are_not_co
     char id[64];
     new_session(id, sizeof id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, id);
     struct image im;
     image_make(&im, uid, id, v);
     /* the two records renumbered as appends 1000 and 1001 of a table of 4 */
@@ -340,7 +343,7 @@ static void do_truncate(size_t size, const char *problem)
     char id[64];
     new_session(id, sizeof id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, id);
     struct image im;
     image_make(&im, uid, id, v);
     image_write(&im, size, uid, id, 0600, uid);
@@ -536,7 +539,7 @@ Test(hostile, owned_by_another_uid)
     char id[64];
     new_session(id, sizeof id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, id);
     struct image im;
     image_make(&im, uid, id, v);
     image_write(&im, sizeof im.buf, uid, id, 0600, 65534);
@@ -548,7 +551,7 @@ Test(hostile, mode_0644)
     char id[64];
     new_session(id, sizeof id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, id);
     struct image im;
     image_make(&im, uid, id, v);
     image_write(&im, sizeof im.buf, uid, id, 0644, uid);
@@ -563,7 +566,7 @@ Test(hostile, symlink_in_dev_shm)
     new_session(id, sizeof id);
     new_session(target_id, sizeof target_id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, target_id);
     struct image im;
     image_make(&im, uid, target_id, v);
     const char *target = image_write(&im, sizeof im.buf, uid, target_id, 0600, uid);
@@ -606,7 +609,7 @@ Test(hostile, sparse_file_claiming_the_largest_capacities)
     char id[64];
     new_session(id, sizeof id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, id);
     struct image im;
     image_make(&im, uid, id, v);
     im.h->entry_next = CR_ENTRY_CAPACITY_MAX; /* every slot "in use" */
@@ -626,7 +629,7 @@ Test(hostile, control_a_sparse_registry_of_default_capacities_is_reaped)
     char id[64];
     new_session(id, sizeof id);
     uint32_t uid = (uint32_t)getuid();
-    struct victim *v = new_victim(uid);
+    struct victim *v = new_victim(uid, id);
     struct image im;
     image_make(&im, uid, id, v);
     write_sparse(&im, uid, id, CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT);
@@ -652,7 +655,7 @@ static void sweep(const char *mode)
     char good_id[64], bad_id[64];
     new_session(good_id, sizeof good_id);
     new_session(bad_id, sizeof bad_id);
-    struct victim *good = new_victim(uid), *bad = new_victim(uid);
+    struct victim *good = new_victim(uid, good_id), *bad = new_victim(uid, bad_id);
     struct image im;
     image_make(&im, uid, good_id, good);
     image_write(&im, sizeof im.buf, uid, good_id, 0600, uid);

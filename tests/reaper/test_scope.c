@@ -141,6 +141,26 @@ Test(scope, a_reused_pid_is_never_signalled)
     expect_untouched(again, "a newcomer with a recorded pid");
 }
 
+/* The same, within one clock tick: the newcomer's start time equals the
+ * record's, so only the kernel's ties (descent, cookie) can tell them
+ * apart.  Forced in a PID namespace of its own (tests/fixtures/pid_reuse.c). */
+Test(scope, a_pid_reused_within_one_tick_is_never_signalled)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root for a PID namespace and ns_last_pid");
+    char id[80];
+    snprintf(id, sizeof id, "%s-reuse", session); /* the fixture makes its registry */
+    char *argv[] = {"unshare", "--pid", "--fork", "--mount-proc", (char *)ts_build("fixtures/pid_reuse"),
+                    (char *)ts_build("chromereaper"), id, (char *)ts_build("fixtures/fake_chromium"),
+                    "bystander", NULL};
+    char *out = NULL;
+    int rc = ts_run(argv, &out);
+    if (rc == 2)
+        cr_skip_test("could not get a pid reused within one tick: %s", out);
+    cr_assert_eq(rc, 0, "the newcomer was signalled (%d): %s", rc, out);
+    free(out);
+}
+
 Test(scope, pid_1_and_the_reapers_ancestry_are_never_planned)
 {
     record(1, start_of(1), CR_ROLE_BROWSER);
@@ -191,6 +211,21 @@ Test(scope, a_bystander_older_than_the_session_is_never_signalled)
     registry_set_root(&reg, root, start_of(root));
     record(b, start_of(b), CR_ROLE_BROWSER);
     expect_untouched(b, "a browser that predates the session");
+}
+
+/* A session process (any of them, a renderer too) can append any record:
+ * one naming a same-uid browser that is not the session's — started after
+ * the session's root, no cookie, not a descendant — gets it nothing. */
+Test(scope, a_forged_record_of_an_untied_process_is_never_signalled)
+{
+    char *argv[] = {"/bin/sleep", "600", NULL};
+    pid_t root = ts_spawn(argv, session, NULL);
+    kids[nkids++] = root;
+    registry_set_root(&reg, root, start_of(root));
+    pid_t b = bystander();
+    cr_assert_gt(start_of(b), start_of(root) - 1);
+    record(b, start_of(b), CR_ROLE_BROWSER);
+    expect_untouched(b, "a process only a forged record names");
 }
 
 Test(scope, an_unrecorded_chromium_is_never_signalled)

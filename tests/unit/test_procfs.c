@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -481,4 +483,40 @@ Test(procfs, nested_pidns)
     int status = ut_wait(a);
     cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     cr_expect_eq(proc_in_nested_pidns(b), -1, "gone");
+}
+
+Test(procfs, environ_value)
+{
+    char *const envp[] = {"CHROMEREAPER_SESSIONX=no", "XCHROMEREAPER_SESSION=no", "CHROMEREAPER_SESSION=abc",
+                          "CHROMEREAPER_SESSION=second", "EMPTY=", NULL};
+    pid_t pid = spawn_env(sleep_argv, envp);
+    char v[8];
+    cr_expect_eq(proc_environ_value(pid, "CHROMEREAPER_SESSION", v, sizeof v), 3, "the first one counts");
+    cr_expect_str_eq(v, "abc");
+    cr_expect_eq(proc_environ_value(pid, "EMPTY", v, sizeof v), 0);
+    cr_expect_str_eq(v, "");
+    cr_expect_eq(proc_environ_value(pid, "MISSING", v, sizeof v), -1);
+    char tiny[3];
+    cr_expect_eq(proc_environ_value(pid, "CHROMEREAPER_SESSION", tiny, sizeof tiny), 3, "full length, truncated copy");
+    cr_expect_str_eq(tiny, "ab");
+    ut_kill_wait(pid);
+    cr_expect_eq(proc_environ_value(pid, "CHROMEREAPER_SESSION", v, sizeof v), -2, "gone");
+}
+
+Test(procfs, maps_file)
+{
+    char path[] = "/tmp/crtest-maps-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(ftruncate(fd, 4096), 0);
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    cr_expect_eq(proc_maps_file(0, major(st.st_dev), minor(st.st_dev), st.st_ino), 0, "not mapped yet");
+    void *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    cr_expect_eq(proc_maps_file(0, major(st.st_dev), minor(st.st_dev), st.st_ino), 1);
+    cr_expect_eq(proc_maps_file(0, major(st.st_dev), minor(st.st_dev), st.st_ino + 1), 0, "another inode");
+    munmap(m, 4096);
+    close(fd);
+    unlink(path);
 }
