@@ -8,9 +8,11 @@
 
 #include "commands.h"
 #include "appliedflags.h"
+#include "escape.h"
 #include "json.h"
 #include "procfs.h"
 #include "proctable.h"
+#include "report.h"
 #include "role.h"
 #include "rounds.h"
 #include "safestr.h"
@@ -173,13 +175,22 @@ static void print_row(FILE *out, const struct row *r, int indent)
     fprintf(out, "%*s%-8d %-8d %-16s %-7s %-10s ", indent * 2, "", (int)r->pid, (int)r->ppid,
             row_role(r, role, sizeof role), r->state, r->source);
     seen_list(out, r->seen_mask, 0);
-    fprintf(out, " %s%s%s", r->exe, r->profile_dir[0] ? "  profile=" : "", r->profile_dir);
+    fputc(' ', out);
+    text_escaped(out, r->exe);
+    if (r->profile_dir[0]) {
+        fputs("  profile=", out);
+        text_escaped(out, r->profile_dir);
+    }
     if (r->nslocal)
         fprintf(out, "  pidns-pid=%d", (int)r->nslocal);
     char flags[512];
     if (r->role == CR_ROLE_BROWSER && strcmp(r->state, "live") == 0 &&
         applied_chrome_flags(r->pid, flags, sizeof flags))
-        fprintf(out, "  chrome-flags=\"%s\"", flags);
+    {
+        fputs("  chrome-flags=\"", out);
+        text_escaped(out, flags);
+        fputc('"', out);
+    }
     fputc('\n', out);
 }
 
@@ -305,8 +316,10 @@ static void print_dirs_text(FILE *out, const struct session *s)
 {
     struct tracked_dir *d, *tmp;
     HASH_ITER(hh, s->dirs, d, tmp) {
-        fprintf(out, "dir %-13s %-7s %s\n", d->from_mkdtemp ? "mkdtemp" : "user-data-dir",
-                access(d->path, F_OK) == 0 ? "present" : "gone", d->path);
+        fprintf(out, "dir %-13s %-7s ", d->from_mkdtemp ? "mkdtemp" : "user-data-dir",
+                access(d->path, F_OK) == 0 ? "present" : "gone");
+        text_escaped(out, d->path);
+        fputc('\n', out);
     }
 }
 
@@ -367,7 +380,7 @@ static int ls_session(uint32_t uid, const char *id, int tree, int json)
     struct session s;
     char why[160];
     if (session_load(&s, uid, id, 0, why, sizeof why) != CR_REG_OK) {
-        fprintf(stderr, "chromereaper: session %s: %s\n", id, why);
+        report_session_error(id, why, json);
         return EXIT_REGISTRY;
     }
     struct proctable pt;
@@ -418,7 +431,7 @@ static int ls_sessions(uint32_t uid, int json)
         struct session s;
         char why[160];
         if (session_load(&s, uid, ids[i], 0, why, sizeof why) != CR_REG_OK) {
-            fprintf(stderr, "chromereaper: session %s: %s\n", ids[i], why);
+            report_session_error(ids[i], why, 0); /* the list holds sessions that load */
             rc = EXIT_REGISTRY;
             continue;
         }

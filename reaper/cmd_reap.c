@@ -70,25 +70,29 @@ int cmd_reap(int argc, char **argv)
     struct metrics metrics;
     metrics_init(&metrics, ro.dry_run ? NULL : metrics_path, session, (uint32_t)uid);
     int rc = EXIT_DONE;
+    /* --json: one document, the session's object, or an array of them */
+    int array = json && !session;
+    size_t shown = 0;
+    if (array)
+        fputs("[", stdout);
     for (size_t i = 0; i < n; i++) {
         struct session s;
         char why[160];
         enum cr_registry_status st = session_load(&s, (uint32_t)uid, ids[i], 1, why, sizeof why);
+        if (st == CR_REG_OK && stale && !session_is_stale(&s)) {
+            session_free(&s);
+            continue;
+        }
+        if (array && shown++)
+            fputs(",", stdout);
         if (st == CR_REG_REAPED) {
             /* a concurrent reap (or the watchdog) finished it: same outcome */
-            if (json)
-                printf("{\"session\":\"%s\",\"already_reaped\":true}\n", ids[i]);
-            else
-                printf("chromereaper: session %s: %s\n", ids[i], why);
+            report_already_reaped(ids[i], why, json);
             continue;
         }
         if (st != CR_REG_OK) {
-            fprintf(stderr, "chromereaper: session %s: %s\n", ids[i], why);
+            report_session_error(ids[i], why, json);
             rc = EXIT_REGISTRY;
-            continue;
-        }
-        if (stale && !session_is_stale(&s)) {
-            session_free(&s);
             continue;
         }
         struct reap_result r;
@@ -102,6 +106,8 @@ int cmd_reap(int argc, char **argv)
         reap_result_free(&r);
         session_free(&s);
     }
+    if (array)
+        fputs("]\n", stdout);
     free(ids);
     if (metrics.reaps == 0)
         metrics_write(&metrics); /* nothing to reap: the file still says so */

@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include "escape.h"
 #include "json.h"
 
 static const char *signal_sent(const struct target *t)
@@ -36,13 +37,18 @@ void report_text(FILE *out, const struct reap_result *r)
                 "FOUND-BY", "EXE");
     for (size_t i = 0; i < r->ntargets; i++) {
         const struct target *t = &r->targets[i];
-        fprintf(out, "  %-8d %-9s %-10s %-10s %-10s %s\n", (int)t->pid, role_name(t->role),
-                signal_sent(t), outcome_name(t->outcome), found_by_name(t->found_by), t->exe);
+        fprintf(out, "  %-8d %-9s %-10s %-10s %-10s ", (int)t->pid, role_name(t->role),
+                signal_sent(t), outcome_name(t->outcome), found_by_name(t->found_by));
+        text_escaped(out, t->exe);
+        fputc('\n', out);
     }
     for (size_t i = 0; i < r->ndirs; i++) {
         const struct dir_result *d = &r->dirs[i];
-        fprintf(out, "  dir %-8s %s (%s)%s%s\n", dir_action_name(d->action), d->path, d->origin,
-                d->why[0] ? ": " : "", d->why);
+        fprintf(out, "  dir %-8s ", dir_action_name(d->action));
+        text_escaped(out, d->path);
+        fprintf(out, " (%s)%s", d->origin, d->why[0] ? ": " : "");
+        text_escaped(out, d->why);
+        fputc('\n', out);
     }
     if (!r->dry_run)
         fprintf(out, "  registry %s\n",
@@ -88,4 +94,35 @@ void report_json(FILE *out, const struct reap_result *r)
         fputc('}', out);
     }
     fprintf(out, "]}\n");
+}
+
+void report_session_error(const char *id, const char *why, int json)
+{
+    fputs("chromereaper: session ", stderr);
+    text_escaped(stderr, id);
+    fputs(": ", stderr);
+    text_escaped(stderr, why);
+    fputc('\n', stderr);
+    if (!json)
+        return;
+    fputs("{\"session\":", stdout);
+    json_string(stdout, id);
+    fputs(",\"error\":", stdout);
+    json_string(stdout, why);
+    fputs("}\n", stdout);
+}
+
+void report_already_reaped(const char *id, const char *why, int json)
+{
+    if (json) {
+        fputs("{\"session\":", stdout);
+        json_string(stdout, id);
+        fputs(",\"already_reaped\":true}\n", stdout);
+        return;
+    }
+    fputs("chromereaper: session ", stdout);
+    text_escaped(stdout, id);
+    fputs(": ", stdout);
+    text_escaped(stdout, why);
+    fputc('\n', stdout);
 }

@@ -11,4 +11,12 @@ void report_summary(FILE *out, const struct reap_result *r);
 void report_text(FILE *out, const struct reap_result *r);
 void report_json(FILE *out, const struct reap_result *r);
 
+/* A session that could not be handled: "chromereaper: session ID: WHY" on
+ * stderr (escaped: `why` may quote the registry); with `json` also
+ * {"session":ID,"error":WHY} on stdout, in place of its report. */
+void report_session_error(const char *id, const char *why, int json);
+
+/* {"session":ID,"already_reaped":true}, or its text line on stdout. */
+void report_already_reaped(const char *id, const char *why, int json);
+
 #endif
