@@ -182,6 +182,13 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
             return fail(why, why_len, CR_REG_MISSING, "no registry for this session");
         if (errno == ELOOP)
             return fail(why, why_len, CR_REG_FOREIGN, "registry path is a symlink");
+        struct stat lst;
+        if ((errno == EACCES || errno == EPERM) && lstat(path, &lst) == 0 && lst.st_uid != uid) {
+            if (why && why_len)
+                snprintf(why, why_len, "registry file belongs to another uid (%u, not %u)",
+                         (unsigned)lst.st_uid, uid);
+            return CR_REG_FOREIGN;
+        }
         return fail(why, why_len, CR_REG_IO, "cannot open the registry");
     }
     struct stat st;
@@ -252,7 +259,7 @@ void registry_close(struct cr_registry *reg)
     memset(reg, 0, sizeof *reg);
 }
 
-int registry_lock(uint32_t uid, const char *session)
+int registry_lock(uint32_t uid, const char *session, double wait_sec)
 {
     char path[128];
     if (registry_path(path, sizeof path, uid, session) < 0) {
@@ -263,11 +270,23 @@ int registry_lock(uint32_t uid, const char *session)
     if (fd < 0)
         return -1;
     struct stat st;
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != uid || (st.st_mode & 07777) != 0600) {
+        close(fd);
+        errno = EPERM;
+        return -1;
+    }
+    /* polled, so that a holder that never lets go costs a bounded wait */
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    for (double waited = 0;; waited += 0.02) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            break;
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= wait_sec) {
+            int e = errno == EINTR ? EWOULDBLOCK : errno;
             close(fd);
+            errno = e;
             return -1;
         }
+        nanosleep(&nap, NULL);
     }
     if (fstat(fd, &st) < 0 || st.st_nlink == 0) {
         close(fd);
@@ -561,6 +580,7 @@ const char *registry_status_name(enum cr_registry_status st)
     case CR_REG_IO: return "io";
     case CR_REG_EXISTS: return "exists";
     case CR_REG_REAPED: return "reaped";
+    case CR_REG_BUSY: return "busy";
     }
     return "unknown";
 }

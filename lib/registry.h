@@ -167,6 +167,7 @@ enum cr_registry_status {
     CR_REG_IO,       /* open/mmap/ftruncate failed; errno says why */
     CR_REG_EXISTS,   /* create: the session already has a registry */
     CR_REG_REAPED,   /* it was there, and another reaper finished it while we waited */
+    CR_REG_BUSY,     /* another process held its lock longer than we wait */
 };
 
 /* A mapped registry.  The capacities are copied from the header when it is
@@ -212,10 +213,13 @@ void registry_close(struct cr_registry *reg);
 uint64_t registry_own_pidns(void);
 
 /* Exclusive right to reap the session: an flock on the registry file, held
- * until the returned fd is closed.  Blocks while another reaper holds it.
- * -1 with errno ENOENT if the registry is missing, ESTALE if it was
- * unlinked (the session reaped by another reaper) while we waited. */
-int registry_lock(uint32_t uid, const char *session);
+ * until the returned fd is closed.  Waits at most `wait_sec` while another
+ * process holds it.  -1 with errno ENOENT if the registry is missing,
+ * ESTALE if it was unlinked (the session reaped by another reaper) while we
+ * waited, EWOULDBLOCK if it stayed locked, EPERM if the file is not one we
+ * would open as a registry (another uid's, not 0600, not a regular file):
+ * such a file is never waited for, whoever holds its lock. */
+int registry_lock(uint32_t uid, const char *session, double wait_sec);
 int registry_unlink(uint32_t uid, const char *session);
 
 /* Records the session's root process. */

@@ -90,9 +90,20 @@ int cmd_reap(int argc, char **argv)
             report_already_reaped(ids[i], why, json);
             continue;
         }
+        if (st == CR_REG_FOREIGN && !session) {
+            /* not ours to judge (planted by another uid, a wrong mode, another
+             * PID namespace): the sweep goes on */
+            char skipped[200] = "skipped: ";
+            cr_strlcat(skipped, why, sizeof skipped);
+            report_session_error(ids[i], skipped, json);
+            continue;
+        }
         if (st != CR_REG_OK) {
             report_session_error(ids[i], why, json);
-            rc = EXIT_REGISTRY;
+            if (st == CR_REG_BUSY && rc != EXIT_REGISTRY)
+                rc = EXIT_BUSY;
+            else if (st != CR_REG_BUSY)
+                rc = EXIT_REGISTRY;
             continue;
         }
         struct reap_result r;

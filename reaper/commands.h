@@ -10,6 +10,7 @@ enum exit_code {
     EXIT_LEFTOVERS = 1, /* something survived or could not be removed */
     EXIT_USAGE = 2,
     EXIT_REGISTRY = 3,  /* registry missing, corrupt, foreign or of another version */
+    EXIT_BUSY = 4,      /* reap: another process held the session's lock too long */
 };
 
 int cmd_run(int argc, char **argv);

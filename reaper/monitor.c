@@ -201,7 +201,8 @@ int monitor_tick(struct monitor *m)
     m->last_scan_ms = now;
     struct session s;
     char why[160];
-    enum cr_registry_status rs = session_load(&s, m->uid, m->session, 1, why, sizeof why);
+    /* a tick never waits for the lock: the next tick tries again */
+    enum cr_registry_status rs = session_load_locked(&s, m->uid, m->session, 0, why, sizeof why);
     if (rs != CR_REG_OK) {
         log_msg(LOG_DEBUG, "session %s: %s", m->session, why);
         return rs == CR_REG_MISSING || rs == CR_REG_REAPED ? -1 : 0;

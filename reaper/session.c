@@ -263,6 +263,9 @@ static enum cr_registry_status load_dirs(struct session *s, char *why, size_t wh
     return CR_REG_OK;
 }
 
+static enum cr_registry_status session_load_as(struct session *s, uint32_t uid, const char *id, int writable,
+                                               double lock_wait_sec, char *why, size_t why_len);
+
 /* What registry_open's header validation cannot know: the header must name
  * the session whose path it was opened under (a hard link or a copy of
  * another session's registry is not this session's), and its counters must
@@ -289,15 +292,32 @@ static enum cr_registry_status check_header(const struct session *s, char *why, 
 enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, int writable,
                                      char *why, size_t why_len)
 {
+    return writable ? session_load_locked(s, uid, id, SESSION_LOCK_WAIT_SEC, why, why_len)
+                    : session_load_as(s, uid, id, 0, 0, why, why_len);
+}
+
+enum cr_registry_status session_load_locked(struct session *s, uint32_t uid, const char *id,
+                                            double lock_wait_sec, char *why, size_t why_len)
+{
+    return session_load_as(s, uid, id, 1, lock_wait_sec, why, why_len);
+}
+
+static enum cr_registry_status session_load_as(struct session *s, uint32_t uid, const char *id, int writable,
+                                               double lock_wait_sec, char *why, size_t why_len)
+{
     memset(s, 0, sizeof *s);
     s->lock_fd = -1;
-    if (writable && (s->lock_fd = registry_lock(uid, id)) < 0 && (errno == ENOENT || errno == ESTALE)) {
-        int reaped = errno == ESTALE;
+    if (writable && (s->lock_fd = registry_lock(uid, id, lock_wait_sec)) < 0 &&
+        (errno == ENOENT || errno == ESTALE || errno == EWOULDBLOCK)) {
+        static const char *const says[] = {"no registry for this session", "reaped meanwhile by another reaper",
+                                           "locked by another process (another reaper?) for too long"};
+        int k = errno == ENOENT ? 0 : errno == ESTALE ? 1 : 2;
         if (why && why_len)
-            cr_strlcpy(why, reaped ? "reaped meanwhile by another reaper" : "no registry for this session",
-                       why_len);
-        return reaped ? CR_REG_REAPED : CR_REG_MISSING;
+            cr_strlcpy(why, says[k], why_len);
+        return k == 0 ? CR_REG_MISSING : k == 1 ? CR_REG_REAPED : CR_REG_BUSY;
     }
+    /* EPERM (another uid's file, a wrong mode) and the rest: registry_open
+     * says what is wrong with it */
     enum cr_registry_status st = registry_open(&s->reg, uid, id, writable, why, why_len);
     if (st != CR_REG_OK) {
         if (s->lock_fd >= 0)

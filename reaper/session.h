@@ -86,9 +86,20 @@ struct session {
  * and nothing of it loaded.  Empty and half-written slots are skipped.
  * `writable` maps the registry for marking records reaped and takes the
  * session's lock first (registry_lock), so two reapers never act on one
- * session at once; CR_REG_MISSING then may also mean "reaped meanwhile". */
+ * session at once; CR_REG_MISSING then may also mean "reaped meanwhile".
+ * A lock held for longer than SESSION_LOCK_WAIT_SEC is CR_REG_BUSY; a file
+ * that is not the uid's own 0600 registry is CR_REG_FOREIGN, never waited
+ * for. */
 enum cr_registry_status session_load(struct session *s, uint32_t uid, const char *id, int writable,
                                      char *why, size_t why_len);
+
+/* How long a writable load waits for another holder of the session's lock
+ * before it gives up with CR_REG_BUSY: longer than a reap takes. */
+#define SESSION_LOCK_WAIT_SEC 10.0
+
+/* A writable load that waits `lock_wait_sec` at most (0: only tries). */
+enum cr_registry_status session_load_locked(struct session *s, uint32_t uid, const char *id,
+                                            double lock_wait_sec, char *why, size_t why_len);
 void session_free(struct session *s);
 
 /* A session without a registry (it could not be created: /dev/shm full or
