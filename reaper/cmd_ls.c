@@ -185,8 +185,7 @@ static void print_row(FILE *out, const struct row *r, int indent)
         fprintf(out, "  pidns-pid=%d", (int)r->nslocal);
     char flags[512];
     if (r->role == CR_ROLE_BROWSER && strcmp(r->state, "live") == 0 &&
-        applied_chrome_flags(r->pid, flags, sizeof flags))
-    {
+        applied_chrome_flags(r->pid, flags, sizeof flags)) {
         fputs("  chrome-flags=\"", out);
         text_escaped(out, flags);
         fputc('"', out);

@@ -30,6 +30,7 @@ struct plan {
     struct proctable pt;
     pid_t root; /* the session's root, once verify_root confirmed it; else 0 */
     size_t pinned, pin_budget; /* pidfds held, and how many we may hold */
+    char cookie[CR_SESSION_MAX + 32]; /* "CHROMEREAPER_SESSION=<id>" */
     struct reap_result *r;
     const struct reap_options *opt;
 };
@@ -481,6 +482,8 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     out->overflow = s->overflow;
     out->no_registry = s->reg.hdr == NULL;
     struct plan p = {.s = s, .r = out, .opt = opt, .pin_budget = budget};
+    cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
+    cr_strlcat(p.cookie, s->id, sizeof p.cookie);
     proctable_snapshot(&p.pt);
     verify_root(&p);
     build_plan(&p);
