@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regguard.h"
 #include "role.h"
 #include "safestr.h"
 
@@ -112,6 +113,7 @@ enum cr_registry_status registry_create(struct cr_registry *reg, const char *ses
         errno = e;
         return CR_REG_IO;
     }
+    regguard_add(map, size);
     struct cr_registry_header *h = map;
     h->version = CR_REGISTRY_VERSION;
     h->header_size = CR_HEADER_SIZE;
@@ -234,11 +236,13 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
     close(fd);
     if (map == MAP_FAILED)
         return fail(why, why_len, CR_REG_IO, "cannot map the registry");
+    regguard_add(map, size);
     /* validate a private copy: the live header can change under us */
     struct cr_registry_header snap;
     memcpy(&snap, map, sizeof snap);
     rc = registry_validate(&snap, size, uid, why, why_len);
     if (rc != CR_REG_OK) {
+        regguard_remove(map);
         munmap(map, size);
         return rc;
     }
@@ -254,8 +258,10 @@ uint64_t registry_own_pidns(void)
 
 void registry_close(struct cr_registry *reg)
 {
-    if (reg->hdr)
+    if (reg->hdr) {
+        regguard_remove(reg->hdr);
         munmap(reg->hdr, reg->map_size);
+    }
     memset(reg, 0, sizeof *reg);
 }
 

@@ -98,10 +98,15 @@ int cmd_watch(int argc, char **argv)
 
     struct session s;
     char why[160];
-    if (session_load(&s, uid, session, 1, why, sizeof why) != CR_REG_OK) {
+    enum cr_registry_status st = session_load(&s, uid, session, 1, why, sizeof why);
+    if (st == CR_REG_MISSING || st == CR_REG_REAPED) {
         log_msg(LOG_INFO, "session %s: %s", session, why);
         monitor_free(&mon);
         return EXIT_DONE;
+    }
+    if (st != CR_REG_OK) { /* changed under us (truncated...): the cookie still says who is ours */
+        log_msg(LOG_WARN, "session %s: %s: reaping by cookie and descendants only", session, why);
+        session_cookie_only(&s, uid, session);
     }
     struct reap_options ro = {.grace_sec = grace, .seen = &mon.seen};
     struct reap_result r;

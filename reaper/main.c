@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "regguard.h"
 #include "safestr.h"
 
 int parse_seconds(const char *s, double *out)
@@ -48,6 +49,7 @@ static int help(int argc, char **argv)
 int main(int argc, char **argv)
 {
     log_init();
+    regguard_install(); /* a registry truncated under us reads as empty, never SIGBUS */
     if (argc < 2) {
         usage();
         return EXIT_USAGE;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -20,6 +21,10 @@ struct shim_real shim_real;
 
 static struct cr_registry registry;
 static int active;
+/* The registry file as mapped: any process of the uid can truncate it,
+ * and a store past its end would be SIGBUS in the host. */
+static char registry_file[128];
+static struct stat registry_id;
 static enum cr_role own_role = CR_ROLE_UNKNOWN;
 static int log_level = 1;
 
@@ -107,9 +112,36 @@ static void fill_identity(struct cr_entry *e, pid_t pid, int from_constructor)
 
 /* `pid` 0 is this process, which may be a vfork child: no writes to
  * anything but the stack and the registry. */
+/* Is the file still the one we mapped, at least as long?  Checked before
+ * each append (a syscall; a truncation in the moment between the check
+ * and the store is not caught).  When it is not, the mapping is swapped
+ * for anonymous memory in place (a thread appending right now writes
+ * there harmlessly) and the process goes on untracked, with one warning.
+ * In a vfork child this is the parent's memory too, which is right: the
+ * parent's registry changed as well. */
+static int registry_intact(void)
+{
+    struct stat st;
+    int saved = errno;
+    int same = stat(registry_file, &st) == 0 && st.st_dev == registry_id.st_dev &&
+               st.st_ino == registry_id.st_ino && (size_t)st.st_size >= registry.map_size;
+    errno = saved;
+    if (same)
+        return 1;
+    static int warned;
+    if (__atomic_exchange_n(&active, 0, __ATOMIC_ACQ_REL)) {
+        mmap(registry.hdr, registry.map_size, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+            shim_log(1, "the session's registry was truncated or replaced, not tracking", NULL);
+    }
+    errno = saved;
+    return 0;
+}
+
 void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv)
 {
-    if (!active)
+    if (!active || !registry_intact())
         return;
     int saved = errno;
     struct cr_entry e;
@@ -137,7 +169,7 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
 void shim_record_dir(const char *path, unsigned origin)
 {
     /* a path too long for the table is not recorded: never delete a guess */
-    if (!active || !path || path[0] != '/' || strlen(path) >= CR_DIR_PATH_MAX)
+    if (!active || !path || path[0] != '/' || strlen(path) >= CR_DIR_PATH_MAX || !registry_intact())
         return;
     int saved = errno;
     struct cr_dir_head d;
@@ -262,6 +294,12 @@ static int open_or_create_session(int *created)
     }
     cr_strlcpy(shim_session_entry, "CHROMEREAPER_SESSION=", sizeof shim_session_entry);
     cr_strlcat(shim_session_entry, session, sizeof shim_session_entry);
+    if (registry_path(registry_file, sizeof registry_file, (uint32_t)getuid(), session) < 0 ||
+        stat(registry_file, &registry_id) < 0) {
+        registry_close(&registry);
+        disable("registry unusable, not tracking: ", "it vanished as it was opened");
+        return -1;
+    }
     return 0;
 }
 
