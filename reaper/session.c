@@ -105,7 +105,10 @@ static struct tracked_dir *merge_dir(struct session *s, const struct cr_dir *d)
     } else {
         if (t->absent_at_launch < 0)
             t->absent_at_launch = (d->flags & CR_DIR_ABSENT_AT_LAUNCH) != 0;
-        if (!t->have_identity && !(d->flags & CR_DIR_ABSENT_AT_LAUNCH)) {
+        /* matched by identity, not path: the latest launch's directory is
+         * the one at the path now (a bot may make its profile anew for
+         * each browser); a mkdtemp record's identity stays (the creator's) */
+        if (!t->from_mkdtemp && !(d->flags & CR_DIR_ABSENT_AT_LAUNCH)) {
             t->dev = d->dev;
             t->ino = d->ino;
             t->have_identity = 1;

@@ -41,7 +41,7 @@ struct tracked_dir {
     char path[CR_DIR_PATH_MAX];
     uint32_t origins; /* 1 << enum cr_dir_origin */
     int absent_at_launch; /* from the earliest --user-data-dir record */
-    uint64_t dev, ino;    /* from a mkdtemp record, else from a user-data-dir record */
+    uint64_t dev, ino;    /* a mkdtemp record's, else the latest present-at-launch one's */
     int have_identity;
     int from_mkdtemp;
     pid_t creator;

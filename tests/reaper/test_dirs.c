@@ -505,3 +505,26 @@ Test(dirs, a_directory_a_live_process_uses_is_kept)
     dt_expect_dir(out, unused, "removed", NULL);
     free(out);
 }
+
+/* Records are matched by identity, not by path: the bot removed its
+ * profile and made a new one at the same path for its next browser; the
+ * latest launch's (device, inode) is the one the reap checks, and the
+ * profile goes.  The earlier record's identity would call it "a different
+ * directory now" and keep the session's profile for ever. */
+Test(dirs, a_profile_made_anew_at_the_same_path_goes_by_its_latest_identity)
+{
+    const char *udd = dt_path("puppeteer_dev_chrome_profile-again");
+    dt_profile(udd);
+    dt_record(udd, CR_DIR_USER_DATA_DIR, 0);
+    /* the old one kept aside, so that the new one has another inode */
+    cr_assert_eq(rename(udd, dt_path("put-aside")), 0);
+    dt_profile(udd);
+    dt_record(udd, CR_DIR_USER_DATA_DIR, 0);
+
+    char *out = NULL;
+    int rc = dt_reap(NULL, &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    dt_expect_dir(out, udd, "removed", NULL);
+    cr_assert_not(dt_exists(udd));
+    free(out);
+}
