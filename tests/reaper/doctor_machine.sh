@@ -4,11 +4,11 @@
 # `unshare --pid --fork --mount-proc`): /tmp and /dev/shm are fresh tmpfs,
 # so doctor --fix here can see and touch nothing of the host's.  This
 # script is the namespace's init: when it exits, every process in it dies.
-#   doctor_machine.sh CHROMEREAPER LIBRARY OUTDIR
+#   doctor_machine.sh CHROMEREAPER LIBRARY FAKE_CHROMIUM OUTDIR
 # writes the doctor's outputs and what was alive or present afterwards
 # into OUTDIR (outside /tmp).
 set -u
-CR=$1 LIB=$2 OUT=$3
+CR=$1 LIB=$2 FAKE=$3 OUT=$4
 mount -t tmpfs tmpfs /tmp || exit 90
 mount -t tmpfs tmpfs /dev/shm || exit 91
 CHROME="/usr/bin/chromium --headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run --remote-debugging-port=0"
@@ -21,6 +21,9 @@ setsid -f $CHROME --user-data-dir=/tmp/puppeteer_dev_chrome_profile-leak about:b
 # a live session's browser, adopted by init too, but recorded by the
 # library and carrying the session's cookie
 CHROMEREAPER_WATCHDOG=0 LD_PRELOAD=$LIB sh -c "setsid -f $CHROME --user-data-dir=/tmp/playwright_chromiumdev_profile-live about:blank >/dev/null 2>&1; exec sleep 3600" &
+# a program that calls itself chromium, adopted by init: its executable is not
+# a browser's (the fixture re-execs itself with argv[0] "chromium")
+setsid -f "$FAKE" bystander --headless >/dev/null 2>&1
 # a stale session: its root exited and no watchdog reaped it
 CHROMEREAPER_WATCHDOG=0 LD_PRELOAD=$LIB /bin/true
 
@@ -32,6 +35,12 @@ mkdir /tmp/org.chromium.Chromium.other && chown 65534:65534 /tmp/org.chromium.Ch
 mkdir /tmp/keep && ln -s /tmp/keep /tmp/org.chromium.Chromium.link
 mkdir /tmp/unrelated
 : > /tmp/com.google.Chrome.file
+# old-looking leftovers that a live process uses: as its working directory,
+# through an open file
+mkdir /tmp/org.chromium.Chromium.cwdused /tmp/playwright-artifacts-fdused
+: > /tmp/playwright-artifacts-fdused/trace.zip
+(cd /tmp/org.chromium.Chromium.cwdused && exec sleep 3600) &
+sleep 3600 < /tmp/playwright-artifacts-fdused/trace.zip &
 
 # the main process of the browser using profile $1
 main_of() {
@@ -50,6 +59,9 @@ done
 main_of puppeteer_dev_chrome_profile-leak > "$OUT/leak.pid"
 main_of bystander-profile > "$OUT/bystander.pid"
 main_of playwright_chromiumdev_profile-live > "$OUT/live.pid"
+for p in /proc/[0-9]*; do
+    [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "chromium bystander --headless " ] && echo "${p#/proc/}" > "$OUT/fake.pid"
+done
 ls /dev/shm > "$OUT/shm-before"
 sleep 2 # everything above is now older than --older-than 1s
 
@@ -64,7 +76,7 @@ kill -0 "$(cat "$OUT/leak.pid")" 2>/dev/null && echo alive > "$OUT/leak-after-dr
 for f in young list dry fix after; do
     /usr/bin/python3 -m json.tool "$OUT/$f.json" > /dev/null 2>&1 && echo "$f" >> "$OUT/valid-json"
 done
-for who in leak bystander live; do
+for who in leak bystander live fake; do
     kill -0 "$(cat "$OUT/$who.pid")" 2>/dev/null && echo "$who" >> "$OUT/alive"
 done
 ls -A /tmp > "$OUT/tmp-after"

@@ -79,7 +79,8 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
         cr_skip_test("needs root for private PID and mount namespaces");
     char *argv[] = {"unshare", "--pid", "--fork", "--mount-proc", "--propagation", "private", "/bin/sh",
                     (char *)ts_source("tests/reaper/doctor_machine.sh"), (char *)ts_build("chromereaper"),
-                    (char *)ts_build("libchromereaper.so"), out, NULL};
+                    (char *)ts_build("libchromereaper.so"), (char *)ts_build("fixtures/fake_chromium"), out,
+                    NULL};
     char *log = NULL;
     ts_run(argv, &log);
     char *done = result("done");
@@ -87,7 +88,9 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
     free(done);
     free(log);
     int leak = read_pid("leak.pid"), bystander = read_pid("bystander.pid"), live = read_pid("live.pid");
-    cr_assert(leak > 0 && bystander > 0 && live > 0, "browsers: leak %d, bystander %d, live %d", leak, bystander, live);
+    int fake = read_pid("fake.pid");
+    cr_assert(leak > 0 && bystander > 0 && live > 0 && fake > 0, "browsers: leak %d, bystander %d, live %d, fake %d",
+              leak, bystander, live, fake);
 
     char *valid = result("valid-json");
     cr_assert_str_eq(valid, "young\nlist\ndry\nfix\nafter\n", "not valid JSON: %s", valid);
@@ -107,6 +110,7 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
     cr_assert_not_null(strstr(list, "\"role\":\"zygote\""), "its zygotes are not listed: %s", list);
     cr_assert_not(lists_pid(list, bystander), "the bystander is listed: %s", list);
     cr_assert_not(lists_pid(list, live), "a live session's browser is listed: %s", list);
+    cr_assert_not(lists_pid(list, fake), "a program named chromium is listed: %s", list);
     static const char *const leftovers[] = {
         "\"path\":\"/tmp/puppeteer_dev_chrome_profile-leak\",\"kind\":\"Puppeteer profile\"",
         "\"path\":\"/tmp/org.chromium.Chromium.scoped_dir.old\",\"kind\":\"chromedriver profile\"",
@@ -116,7 +120,7 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
         cr_assert_not_null(strstr(list, leftovers[i]), "missing %s: %s", leftovers[i], list);
     static const char *const not_leftovers[] = {
         "Chromium.other", "Chromium.link", "unrelated", "com.google.Chrome.file", "bystander-profile",
-        "playwright_chromiumdev_profile-live",
+        "playwright_chromiumdev_profile-live", "Chromium.cwdused", "playwright-artifacts-fdused",
     };
     for (size_t i = 0; i < sizeof not_leftovers / sizeof *not_leftovers; i++)
         cr_assert_null(strstr(list, not_leftovers[i]), "%s is listed: %s", not_leftovers[i], list);
@@ -149,7 +153,7 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
     free(fix_rc);
 
     char *alive = result("alive");
-    cr_assert_str_eq(alive, "bystander\nlive\n", "alive after --fix: %s", alive);
+    cr_assert_str_eq(alive, "bystander\nlive\nfake\n", "alive after --fix: %s", alive);
     free(alive);
     char *tmp = result("tmp-after");
     for (size_t i = 0; i < sizeof not_leftovers / sizeof *not_leftovers; i++)
