@@ -172,7 +172,9 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
         f.claim_start_differs = claim->key.start_time != n->start_time;
         f.predates_session = n->start_time < p->s->root_start_time;
     }
-    f.descends = how == FOUND_DESCENDANT || (f.cookie != COOKIE_OURS && descends_from_session(p, n));
+    /* a doctor's orphan is tied by the kernel facts reaper/leak.c judged */
+    f.descends = how == FOUND_DESCENDANT || how == FOUND_ORPHAN ||
+                 (f.cookie != COOKIE_OURS && descends_from_session(p, n));
     if (trust_process(&f) != TRUST_SIGNAL)
         return 0;
     /* beyond the budget of descriptors (or out of them, or on an old
@@ -556,16 +558,16 @@ int reap_orphans(const struct tracked_key *keys, size_t n, uint32_t uid, const s
     memset(out, 0, sizeof *out);
     out->dry_run = opt->dry_run;
     out->no_registry = 1;
-    /* no session: an empty cookie, so any process naming a session is
-     * another session's (eligible() leaves it alone) */
+    /* no session: an empty id, so any process whose environment names a
+     * session is another session's, and never a target */
     struct session none = {.uid = uid};
-    struct plan p = {.s = &none, .r = out, .opt = opt};
+    struct plan p = {.s = &none, .r = out, .opt = opt, .pin_budget = raise_open_file_limit()};
     cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
     proctable_snapshot(&p.pt);
     for (size_t i = 0; i < n; i++) {
         struct proc_node *node = proctable_find(&p.pt, keys[i].pid);
         if (node && node->start_time == keys[i].start_time)
-            add_target(&p, node, FOUND_ORPHAN, CR_ROLE_UNKNOWN);
+            add_target(&p, node, FOUND_ORPHAN, NULL);
     }
     add_descendants(&p);
     if (!opt->dry_run)
