@@ -23,8 +23,13 @@ docs/man/libchromereaper.7|share/man/man7/libchromereaper.7|0644
 completion/chromereaper|share/bash-completion/completions/chromereaper|0644"
 
 # mkdir -p $destdir$1, printing (without DESTDIR) each directory it creates
+# below DESTDIR (a DESTDIR that does not exist yet is made, not recorded)
 make_dirs() {
     [ -d "$destdir$1" ] && return 0
+    if [ "$1" = / ]; then
+        mkdir -p "$destdir"
+        return 0
+    fi
     make_dirs "$(dirname "$1")"
     mkdir "$destdir$1"
     echo "$1"

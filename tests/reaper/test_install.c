@@ -360,3 +360,55 @@ Test(examples, container_manifest_and_dockerfile_agree)
     free(yaml);
     free(docker);
 }
+
+/* No Docker engine here, so the Dockerfile's build stage is replayed by
+ * hand: only the files its COPY lines bring into WORKDIR, then its `RUN
+ * make` line with /staging moved into the test's directory.  What the
+ * final stage copies from /staging/usr/local must then be a working
+ * installation (a COPY the build needs and the Dockerfile forgot fails). */
+Test(examples, dockerfile_build_stage_builds_from_what_it_copies)
+{
+    char *docker = ts_slurp(ts_source("examples/container/Dockerfile"));
+    cr_assert_not_null(docker);
+    const char *stage = strstr(docker, "\nFROM ");
+    const char *stage_end = stage ? strstr(stage + 1, "\nFROM ") : NULL;
+    cr_assert_not_null(stage_end, "no build stage followed by a final one");
+    char src[400], staging[400];
+    snprintf(src, sizeof src, "%s/src", workdir);
+    snprintf(staging, sizeof staging, "%s/staging", workdir);
+    cr_assert_eq(mkdir(src, 0755), 0);
+    char script[8192] = "set -e\n";
+    size_t len = strlen(script);
+    const char *run = NULL;
+    for (const char *p = stage; p && p < stage_end; p = strchr(p + 1, '\n')) {
+        char from[256], to[256];
+        if (sscanf(p, "\nCOPY %255s %255s", from, to) == 2)
+            len += (size_t)snprintf(script + len, sizeof script - len,
+                                    "mkdir -p \"$0/$(dirname '%s')\" && cp -r '%s/%s' \"$0/%s\"\n", to,
+                                    ts_source("."), from, to);
+        else if (strncmp(p, "\nRUN make ", 10) == 0)
+            run = p + 5;
+    }
+    cr_assert_not_null(run, "no RUN make in the build stage");
+    const char *eol = strchr(run, '\n'), *at = strstr(run, "/staging");
+    cr_assert(at && at < eol, "the build does not install into /staging");
+    len += (size_t)snprintf(script + len, sizeof script - len, "cd \"$0\" && %.*s\"$1\"%.*s\n", (int)(at - run),
+                            run, (int)(eol - at - 8), at + 8);
+    cr_assert_lt(len, sizeof script);
+    char *argv[] = {"env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL", "-u", "MFLAGS", "/bin/sh", "-c", script, src, staging, NULL};
+    char *out = NULL;
+    cr_assert_eq(ts_run(argv, &out), 0, "the build stage failed:\n%s\n%s", script, out);
+    free(out);
+
+    char bin[600];
+    snprintf(bin, sizeof bin, "%s/usr/local/bin/chromereaper", staging);
+    char *version[] = {bin, "--version", NULL};
+    cr_assert_eq(ts_run(version, &out), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "chromereaper "), "%s", out);
+    free(out);
+    struct stat st;
+    char lib[600];
+    snprintf(lib, sizeof lib, "%s/usr/local/lib/chromereaper/libchromereaper.so", staging);
+    cr_assert_eq(stat(lib, &st), 0, "the image would have no library");
+    free(docker);
+}
