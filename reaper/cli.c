@@ -78,7 +78,8 @@ void help_set_command(const struct command *c) { current = c; }
 
 static const char exit_codes[] =
     "exit codes: 0 done, 1 something survived or could not be removed, 2 usage,\n"
-    "            3 registry missing, corrupt, foreign or of another version\n";
+    "            3 registry missing, corrupt, foreign or of another version,\n"
+    "            4 (reap) the session's lock held by another process for over 10 s\n";
 
 void help_overview(FILE *out)
 {
