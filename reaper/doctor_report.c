@@ -139,8 +139,9 @@ void doctor_report_text(FILE *out, const struct doctor *d, int colour)
     char rss[32], bytes[32];
     human_bytes(procs_rss(d), rss, sizeof rss);
     human_bytes(dirs_bytes(d), bytes, sizeof bytes);
-    fprintf(out, "%sTotal: %zu processes (%s resident), %zu directories (%s), %zu stale sessions.%s\n",
-            c.warn, d->nprocs, rss, d->ndirs, bytes, d->nsessions, c.off);
+    fprintf(out, "%sTotal: %zu process%s (%s resident), %zu director%s (%s), %zu stale session%s.%s\n", c.warn,
+            d->nprocs, d->nprocs == 1 ? "" : "es", rss, d->ndirs, d->ndirs == 1 ? "y" : "ies", bytes,
+            d->nsessions, d->nsessions == 1 ? "" : "s", c.off);
     if (!d->fix)
         fputs("To clean up: chromereaper doctor --fix (add --dry-run to see the plan first).\n", out);
     else if (d->dry_run)
