@@ -21,6 +21,10 @@ setsid -f $CHROME --user-data-dir=/tmp/puppeteer_dev_chrome_profile-leak about:b
 # a live session's browser, adopted by init too, but recorded by the
 # library and carrying the session's cookie
 CHROMEREAPER_WATCHDOG=0 LD_PRELOAD=$LIB sh -c "setsid -f $CHROME --user-data-dir=/tmp/playwright_chromiumdev_profile-live about:blank >/dev/null 2>&1; exec sleep 3600" &
+# another uid's leak: adopted by init like ours, and never ours to touch
+mkdir -m 0777 /tmp/nobody-home
+HOME=/tmp/nobody-home setpriv --reuid=65534 --regid=65534 --clear-groups \
+    setsid -f $CHROME --user-data-dir=/tmp/nobody-home/profile about:blank >/dev/null 2>&1
 # a program that calls itself chromium, adopted by init: its executable is not
 # a browser's (the fixture re-execs itself with argv[0] "chromium")
 setsid -f "$FAKE" bystander --headless >/dev/null 2>&1
@@ -52,13 +56,14 @@ main_of() {
         esac
     done
 }
-for profile in puppeteer_dev_chrome_profile-leak bystander-profile playwright_chromiumdev_profile-live; do
+for profile in puppeteer_dev_chrome_profile-leak bystander-profile playwright_chromiumdev_profile-live nobody-home/profile; do
     i=0
     while [ ! -s "/tmp/$profile/DevToolsActivePort" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 done
 main_of puppeteer_dev_chrome_profile-leak > "$OUT/leak.pid"
 main_of bystander-profile > "$OUT/bystander.pid"
 main_of playwright_chromiumdev_profile-live > "$OUT/live.pid"
+main_of nobody-home/profile > "$OUT/nobody.pid"
 for p in /proc/[0-9]*; do
     [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "chromium bystander --headless " ] && echo "${p#/proc/}" > "$OUT/fake.pid"
 done
@@ -76,7 +81,7 @@ kill -0 "$(cat "$OUT/leak.pid")" 2>/dev/null && echo alive > "$OUT/leak-after-dr
 for f in young list dry fix after; do
     /usr/bin/python3 -m json.tool "$OUT/$f.json" > /dev/null 2>&1 && echo "$f" >> "$OUT/valid-json"
 done
-for who in leak bystander live fake; do
+for who in leak bystander live fake nobody; do
     kill -0 "$(cat "$OUT/$who.pid")" 2>/dev/null && echo "$who" >> "$OUT/alive"
 done
 ls -A /tmp > "$OUT/tmp-after"

@@ -1,7 +1,8 @@
 /* chromereaper doctor on a dirty machine (tests/reaper/doctor_machine.sh,
  * in private PID and mount namespaces): real chromium leaked the way a dead
  * bot leaves it (adopted by init), a bystander chromium, a live session's
- * adopted chromium, a stale session, leftover directories and look-alikes.
+ * adopted chromium, another uid's leak, a program named chromium, a stale
+ * session, leftover directories and look-alikes.
  * The listing names exactly the leaks; --fix --dry-run touches nothing;
  * --fix kills and removes exactly them; JSON is one valid document, the
  * text is in human units, coloured on a terminal unless NO_COLOR. */
@@ -88,9 +89,10 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
     free(done);
     free(log);
     int leak = read_pid("leak.pid"), bystander = read_pid("bystander.pid"), live = read_pid("live.pid");
-    int fake = read_pid("fake.pid");
-    cr_assert(leak > 0 && bystander > 0 && live > 0 && fake > 0, "browsers: leak %d, bystander %d, live %d, fake %d",
-              leak, bystander, live, fake);
+    int fake = read_pid("fake.pid"), nobody = read_pid("nobody.pid");
+    cr_assert(leak > 0 && bystander > 0 && live > 0 && fake > 0 && nobody > 0,
+              "browsers: leak %d, bystander %d, live %d, fake %d, another uid's %d", leak, bystander, live, fake,
+              nobody);
 
     char *valid = result("valid-json");
     cr_assert_str_eq(valid, "young\nlist\ndry\nfix\nafter\n", "not valid JSON: %s", valid);
@@ -111,6 +113,7 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
     cr_assert_not(lists_pid(list, bystander), "the bystander is listed: %s", list);
     cr_assert_not(lists_pid(list, live), "a live session's browser is listed: %s", list);
     cr_assert_not(lists_pid(list, fake), "a program named chromium is listed: %s", list);
+    cr_assert_not(lists_pid(list, nobody), "another uid's browser is listed: %s", list);
     static const char *const leftovers[] = {
         "\"path\":\"/tmp/puppeteer_dev_chrome_profile-leak\",\"kind\":\"Puppeteer profile\"",
         "\"path\":\"/tmp/org.chromium.Chromium.scoped_dir.old\",\"kind\":\"chromedriver profile\"",
@@ -120,7 +123,7 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
         cr_assert_not_null(strstr(list, leftovers[i]), "missing %s: %s", leftovers[i], list);
     static const char *const not_leftovers[] = {
         "Chromium.other", "Chromium.link", "unrelated", "com.google.Chrome.file", "bystander-profile",
-        "playwright_chromiumdev_profile-live", "Chromium.cwdused", "playwright-artifacts-fdused",
+        "playwright_chromiumdev_profile-live", "Chromium.cwdused", "playwright-artifacts-fdused", "nobody-home",
     };
     for (size_t i = 0; i < sizeof not_leftovers / sizeof *not_leftovers; i++)
         cr_assert_null(strstr(list, not_leftovers[i]), "%s is listed: %s", not_leftovers[i], list);
@@ -153,7 +156,7 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
     free(fix_rc);
 
     char *alive = result("alive");
-    cr_assert_str_eq(alive, "bystander\nlive\nfake\n", "alive after --fix: %s", alive);
+    cr_assert_str_eq(alive, "bystander\nlive\nfake\nnobody\n", "alive after --fix: %s", alive);
     free(alive);
     char *tmp = result("tmp-after");
     for (size_t i = 0; i < sizeof not_leftovers / sizeof *not_leftovers; i++)
