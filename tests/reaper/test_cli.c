@@ -222,6 +222,7 @@ static char *complete(const char *line)
     return out;
 }
 
+/* and, after an option, what its help says it takes */
 Test(docs, bash_completion_offers_commands_and_each_commands_options)
 {
     struct {
@@ -234,6 +235,8 @@ Test(docs, bash_completion_offers_commands_and_each_commands_options)
         {"chromereaper ls --t", "--tree\n"},
         {"chromereaper run --g", "--grace\n"},
         {"chromereaper run -- /bin/fals", "/bin/false\n"},
+        {"chromereaper reap --grace ", "\n"},
+        {"chromereaper run --metrics-file /bin/fals", "/bin/false\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *got = complete(cases[i].line);
