@@ -6,11 +6,14 @@
 # util-linux (unshare) for the PID namespace the baselines run in.
 # `scripts/deps.sh fuzz` also installs clang and its libFuzzer runtime.
 # The npm packages of examples/container/check (the offline Kubernetes
-# manifest check, pinned in its package-lock.json) are installed with
-# `npm ci`, needing node and npm.
+# manifest check, pinned in its package-lock.json) and of examples/ (the
+# Puppeteer and Playwright bots: puppeteer-core and playwright-core, pinned
+# in examples/package-lock.json, no browser download) are installed with
+# `npm ci`, needing node and npm; golang-go builds the Go launcher the e2e
+# suites run (tests/fixtures/go/).
 set -eu
 cd "$(dirname "$0")/.."
-PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make valgrind util-linux mount man-db groff-base systemd"
+PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make valgrind util-linux mount man-db groff-base systemd golang-go"
 BENCH_PKGS="gnuplot-nox python3-psutil procps util-linux"
 FUZZ_PKGS="clang libclang-rt-dev util-linux"
 # promtool, which the metrics suite checks --metrics-file output with (the
@@ -59,13 +62,15 @@ npm_ci() {
     stamp=$1/node_modules/.chromereaper-lock
     cmp -s "$1/package-lock.json" "$stamp" 2>/dev/null && return 0
     echo "deps: npm ci in $1" >&2
-    (cd "$1" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2)
+    (cd "$1" && PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+        npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2)
     cp "$1/package-lock.json" "$stamp"
 }
 
 # shellcheck disable=SC2046 # word splitting of the package lists is wanted
 install "" -- $(missing_of $PKGS) $(missing_node)
 npm_ci examples/container/check
+npm_ci examples
 # shellcheck disable=SC2046
 install " (promtool, for the tests)" --no-install-recommends -- $(missing_of $PROMTOOL_PKGS)
 if [ "${1:-}" = bench ]; then
