@@ -89,6 +89,22 @@ $(BUILD)/fixtures/static_%: tests/fixtures/static_%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static -o $@ $<
 
+# The Go launcher (tests/fixtures/go/): Chrome started the way Go's os/exec
+# starts programs, with raw system calls.  Built with cgo (libc loads the
+# shim into it) and static (CGO_ENABLED=0: it ignores LD_PRELOAD).  The Go
+# build cache stays in the build tree.
+GO_SRC      := $(wildcard tests/fixtures/go/*.go tests/fixtures/go/go.mod)
+GO_LAUNCHER := $(BUILD)/fixtures/go_launcher_cgo $(BUILD)/fixtures/go_launcher_static
+GO_ENV       = GOCACHE=$(abspath $(BUILD))/go-cache GOFLAGS=-trimpath GOTOOLCHAIN=local
+
+$(BUILD)/fixtures/go_launcher_cgo: $(GO_SRC)
+	@mkdir -p $(@D)
+	cd tests/fixtures/go && $(GO_ENV) CGO_ENABLED=1 go build -o $(abspath $@) .
+
+$(BUILD)/fixtures/go_launcher_static: $(GO_SRC)
+	@mkdir -p $(@D)
+	cd tests/fixtures/go && $(GO_ENV) CGO_ENABLED=0 go build -o $(abspath $@) .
+
 # the reaper's pure decisions, tested as tables (dirpolicy in the unit
 # suite; leak, human and browserexe in tests/reaper/test_leak.c)
 TESTED_REAPER_OBJ := $(addprefix $(BUILD)/obj/reaper/,dirpolicy.o leak.o human.o browserexe.o)
@@ -98,7 +114,7 @@ $(TESTS): $(TEST_OBJ) $(LIB_OBJ) $(TESTED_REAPER_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(CRITERION_LIBS) -lpthread
 
 # everything `make test` runs, in this build directory
-test-programs: all $(FIXTURES) $(TESTS)
+test-programs: all $(FIXTURES) $(GO_LAUNCHER) $(TESTS)
 
 $(SAN_TESTS): $(UNIT_SRC) $(LIB_SRC) $(wildcard lib/*.h tests/support/*.h)
 	@mkdir -p $(@D)

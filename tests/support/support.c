@@ -162,6 +162,12 @@ void ts_rm_rf(const char *path)
 
 pid_t ts_spawn(char *const argv[], const char *session, const char *stdout_path)
 {
+    return ts_spawn_split(argv, session, stdout_path, stdout_path);
+}
+
+pid_t ts_spawn_split(char *const argv[], const char *session, const char *stdout_path,
+                     const char *stderr_path)
+{
     pid_t pid = fork();
     cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
     if (pid == 0) {
@@ -176,10 +182,15 @@ pid_t ts_spawn(char *const argv[], const char *session, const char *stdout_path)
         }
         if (stdout_path) {
             int fd = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-            if (fd >= 0) {
+            if (fd >= 0)
                 dup2(fd, 1);
+        }
+        if (stderr_path) {
+            int fd = stderr_path == stdout_path
+                         ? 1
+                         : open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd >= 0)
                 dup2(fd, 2);
-            }
         }
         execv(argv[0], argv);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));

@@ -48,6 +48,9 @@ void ts_rm_rf(const char *path);
  * `stdout_path` (may be NULL) receives the child's stdout and stderr.  The child gets
  * its own process group so cleanup can kill what it leaves. */
 pid_t ts_spawn(char *const argv[], const char *session, const char *stdout_path);
+/* The same with stdout and stderr into files of their own. */
+pid_t ts_spawn_split(char *const argv[], const char *session, const char *stdout_path,
+                     const char *stderr_path);
 
 /* Runs argv to completion (no shim), stdout and stderr into `out` (malloc'd, may be
  * NULL); returns the exit code, or 128+N when killed by signal N. */
