@@ -106,8 +106,9 @@ $(BUILD)/fixtures/go_launcher_static: $(GO_SRC)
 	cd tests/fixtures/go && $(GO_ENV) CGO_ENABLED=0 go build -o $(abspath $@) .
 
 # the reaper's pure decisions, tested as tables (dirpolicy in the unit
-# suite; leak, human and browserexe in tests/reaper/test_leak.c)
-TESTED_REAPER_OBJ := $(addprefix $(BUILD)/obj/reaper/,dirpolicy.o leak.o human.o browserexe.o)
+# suite; leak, human and browserexe in tests/reaper/test_leak.c; launcher
+# in tests/reaper/test_launcher.c)
+TESTED_REAPER_OBJ := $(addprefix $(BUILD)/obj/reaper/,dirpolicy.o leak.o human.o browserexe.o launcher.o log.o)
 
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ) $(TESTED_REAPER_OBJ)
 	@mkdir -p $(@D)

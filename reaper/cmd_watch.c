@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "launcher.h"
 #include "log.h"
 #include "metrics.h"
 #include "monitor.h"
@@ -80,19 +81,28 @@ int cmd_watch(int argc, char **argv)
     struct metrics metrics;
     metrics_init(&metrics, metrics_path, session, uid);
     mon.metrics = &metrics;
+    struct launcher_tie tie;
+    launcher_tie_init(&tie, uid, session);
     while (root >= 0) {
-        struct pollfd p = {.fd = root, .events = POLLIN};
-        int n = poll(&p, 1, TICK_MS);
-        if (n > 0)
+        struct pollfd p[2] = {{.fd = root, .events = POLLIN},
+                              {.fd = launcher_tie_fd(&tie), .events = POLLIN}};
+        int n = poll(p, 2, TICK_MS);
+        if (n > 0 && p[0].revents)
             break;
         if (n < 0 && errno != EINTR)
             break;
+        if (n > 0 && p[1].revents)
+            launcher_tie_lost(&tie);
+        if (launcher_tie_due(&tie, session))
+            break;
         if (monitor_tick(&mon) < 0) { /* someone reaped the whole session */
+            launcher_tie_free(&tie);
             monitor_free(&mon);
             close(root);
             return EXIT_DONE;
         }
     }
+    launcher_tie_free(&tie);
     if (root >= 0)
         close(root);
 
