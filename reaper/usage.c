@@ -209,8 +209,8 @@ static int scan_peers(struct usage *u)
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n <= 0)
             break;
-        int done = 0;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+        int done = 0, left = (int)n;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
             if (h->nlmsg_type == NLMSG_DONE) {
                 ok = 0;
                 done = 1;

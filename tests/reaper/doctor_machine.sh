@@ -68,6 +68,12 @@ for p in /proc/[0-9]*; do
     [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "chromium bystander --headless " ] && echo "${p#/proc/}" > "$OUT/fake.pid"
 done
 ls /dev/shm > "$OUT/shm-before"
+crashpads() {
+    for p in /proc/[0-9]*; do
+        case "$(readlink "$p/exe" 2>/dev/null)" in */chrome_crashpad_handler) echo "${p#/proc/}" ;; esac
+    done
+}
+crashpads > "$OUT/crashpads-before"
 sleep 2 # everything above is now older than --older-than 1s
 
 "$CR" doctor --json > "$OUT/young.json"; echo $? > "$OUT/young.rc"
@@ -84,6 +90,7 @@ done
 for who in leak bystander live fake nobody; do
     kill -0 "$(cat "$OUT/$who.pid")" 2>/dev/null && echo "$who" >> "$OUT/alive"
 done
+crashpads > "$OUT/crashpads-after"
 ls -A /tmp > "$OUT/tmp-after"
 ls /dev/shm > "$OUT/shm-after"
 echo done > "$OUT/done"

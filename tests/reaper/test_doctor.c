@@ -128,7 +128,6 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
     for (size_t i = 0; i < sizeof not_leftovers / sizeof *not_leftovers; i++)
         cr_assert_null(strstr(list, not_leftovers[i]), "%s is listed: %s", not_leftovers[i], list);
     cr_assert_not_null(strstr(list, "\"sessions\":[{\"session\":"), "the stale session is not listed: %s", list);
-    free(list);
 
     /* text: human units, colour on a terminal, none with NO_COLOR */
     char *tty = result("list.tty"), *plain = result("list.nocolor");
@@ -154,6 +153,24 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
     cr_assert_not_null(strstr(fix, "\"action\":\"reaped\""), "%s", fix);
     cr_assert_null(strstr(fix, "\"outcome\":\"survived\""), "%s", fix);
     free(fix_rc);
+
+    /* crash handlers: exactly the listed ones (the leak's) are gone */
+    char *before = result("crashpads-before"), *after_fix = result("crashpads-after");
+    int listed = 0, kept = 0;
+    for (char *line = strtok(before, "\n"); line; line = strtok(NULL, "\n")) {
+        char own[32];
+        snprintf(own, sizeof own, "%s", line);
+        int is_listed = lists_pid(list, atoi(own));
+        listed += is_listed;
+        kept += !is_listed;
+        cr_assert_eq(has_line(after_fix, own), !is_listed, "crash handler %s: listed %d, alive after %d", own,
+                     is_listed, has_line(after_fix, own));
+    }
+    cr_assert_gt(listed, 0, "no crash handler of the leak was listed");
+    cr_assert_gt(kept, 0, "no crash handler of the others was seen");
+    free(before);
+    free(after_fix);
+    free(list);
 
     char *alive = result("alive");
     cr_assert_str_eq(alive, "bystander\nlive\nfake\nnobody\n", "alive after --fix: %s", alive);
