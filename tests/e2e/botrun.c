@@ -131,6 +131,10 @@ void br_note_session_of(struct botrun *b, pid_t root)
 {
     cr_assert_lt(b->nsessions, BR_MAX_SESSIONS);
     char *id = b->sessions[b->nsessions];
+    /* a bot just started may not have run the library's constructor yet */
+    double end = now_sec() + READY_BOUND_SEC;
+    while ((tb_session_of_root(root, id, 64) != 0 || ts_watchdog_pid(id) < 0) && now_sec() < end)
+        usleep(50000);
     cr_assert_eq(tb_session_of_root(root, id, 64), 0, "no session has pid %d as its root", (int)root);
     cr_assert_gt(ts_watchdog_pid(id), 0, "no watchdog for session %s", id);
     b->nsessions++;

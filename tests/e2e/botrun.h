@@ -37,7 +37,7 @@ void br_start(struct botrun *b, enum br_mode mode, char *const argv[]);
 /* Waits until the bot wrote its pid to b->ready (or fails the test);
  * returns the pid. */
 pid_t br_wait_ready(struct botrun *b);
-/* Notes the session whose root is `root` (asserting it has one and a
+/* Notes the session whose root is `root` (waiting until it has one with a
  * watchdog): once the bot has ended, br_expect_clean wants it gone. */
 void br_note_session_of(struct botrun *b, pid_t root);
 
