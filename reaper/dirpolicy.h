@@ -16,7 +16,8 @@
  *   - no live process outside the reap uses it (working directory, open
  *     file, --user-data-dir on its command line);
  *   - in a round's reap (the bot still lives), a round's process made it
- *     (mkdtemp): a --user-data-dir is the bot's to reuse until it is gone.
+ *     (mkdtemp) after the round began: a --user-data-dir, or anything
+ *     older than the round, is the bot's to reuse until it is gone.
  * Owner, symlinks, mounts and the identity itself are checked again on the
  * file descriptors the removal uses (rmtree.h). */
 #ifndef CHROMEREAPER_DIRPOLICY_H
@@ -35,7 +36,7 @@ struct dir_facts {
     int identity;         /* a (dev, inode) to check at delete time */
     pid_t used_by;        /* a live process outside the reap uses it, or 0 */
     int round_reap;       /* the reap of one driver round: the bot lives */
-    int made_by_round;    /* mkdtemp'd by a process of that round */
+    int made_by_round;    /* mkdtemp'd by a process of that round, after it began */
 };
 
 enum dir_verdict {

@@ -46,6 +46,8 @@ void monitor_free(struct monitor *m)
     for (size_t i = 0; i < m->nroots; i++)
         close(m->roots[i].pidfd);
     free(m->roots);
+    free(m->roots_seen_alive.v);
+    free(m->rounds_done.v);
     dirseen_free(&m->seen);
     registry_close(&m->reg);
     memset(m, 0, sizeof *m);
@@ -56,6 +58,28 @@ static int alive(const struct tracked *t)
     struct proc_stat st;
     return proc_stat_read(t->key.pid, &st) == 0 && st.start_time == t->key.start_time &&
            st.state != 'Z';
+}
+
+static int key_set_has(const struct key_set *ks, const struct tracked_key *k)
+{
+    for (size_t i = 0; i < ks->n; i++)
+        if (memcmp(&ks->v[i], k, sizeof *k) == 0)
+            return 1;
+    return 0;
+}
+
+static void key_set_add(struct key_set *ks, const struct tracked_key *k)
+{
+    if (key_set_has(ks, k))
+        return;
+    if (ks->n == ks->cap) {
+        ks->cap = ks->cap ? ks->cap * 2 : 16;
+        struct tracked_key *v = realloc(ks->v, ks->cap * sizeof *v);
+        if (!v)
+            abort();
+        ks->v = v;
+    }
+    ks->v[ks->n++] = *k;
 }
 
 static int pidfd_readable(int fd)
@@ -151,6 +175,14 @@ static void observe_browsers(struct monitor *m, const struct session *s)
     }
 }
 
+static int members_reaped(const struct round *r)
+{
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (!r->members[i]->reaped)
+            return 0;
+    return 1;
+}
+
 static int reap_finished_rounds(struct monitor *m, struct session *s)
 {
     struct rounds rs;
@@ -158,13 +190,19 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
     int reaped = 0;
     for (size_t i = 0; i < rs.n; i++) {
         struct round *r = &rs.v[i];
-        if (r->reaped)
+        /* a round whose processes are all reaped is done: what its reap
+         * could not remove (a directory something writes into, one the bot
+         * keeps until the session ends) is not gone at again every tick */
+        if (r->reaped || (key_set_has(&m->rounds_done, &r->root->key) && members_reaped(r)))
             continue;
         if (alive(r->root)) {
+            key_set_add(&m->roots_seen_alive, &r->root->key);
             watch_root(m, r->root);
             continue;
         }
-        struct reap_options opt = {.grace_sec = m->grace_sec, .spare_root = 1, .round = r, .seen = &m->seen};
+        key_set_add(&m->rounds_done, &r->root->key);
+        struct reap_options opt = {.grace_sec = m->grace_sec, .spare_root = 1, .round = r, .seen = &m->seen,
+                                   .round_root_seen = key_set_has(&m->roots_seen_alive, &r->root->key)};
         struct reap_result res;
         reap_session(s, &opt, &res);
         metrics_reaped(m->metrics, &res, 1);

@@ -13,6 +13,11 @@
 #include "registry.h"
 #include "session.h"
 
+struct key_set {
+    struct tracked_key *v;
+    size_t n, cap;
+};
+
 struct watched_root {
     struct tracked_key key;
     int pidfd;
@@ -30,6 +35,8 @@ struct monitor {
     uint32_t rounds_reaped;
     struct metrics *metrics; /* --metrics-file: told of each round reaped; may be NULL */
     struct dirseen seen; /* profiles seen on live browsers' command lines */
+    struct key_set roots_seen_alive; /* round roots seen alive, start time checked */
+    struct key_set rounds_done;      /* rounds this monitor reaped: once is final */
 };
 
 /* 0, or -1 if the session's registry cannot be opened. */

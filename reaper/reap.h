@@ -58,6 +58,8 @@ struct reap_options {
     int dry_run;
     int spare_root;            /* never signal the session's root process (the bot) */
     const struct round *round; /* reap only this driver round; NULL: the whole session */
+    int round_root_seen;       /* the monitor saw that round's root alive with its recorded
+                                  start time: when the round began is a kernel fact */
     const struct dirseen *seen; /* profiles the watchdog or `run` saw given to browsers, or NULL */
 };
 

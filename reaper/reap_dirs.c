@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dirpolicy.h"
@@ -16,6 +17,7 @@
 #include "dirsize.h"
 #include "dirusers.h"
 #include "rmtree.h"
+#include "rounds.h"
 #include "safestr.h"
 #include "session.h"
 
@@ -42,6 +44,32 @@ static int session_birth(const struct session *s, struct statx_timestamp *out)
     return 1;
 }
 
+/* When the round being reaped began, as a creation time would say it: its
+ * root's start (clock ticks after boot) on the wall clock.  0 unless the
+ * monitor saw that root alive with that start time (else the start is only
+ * a record's claim). */
+static int round_began(const struct reap_dirs_in *in, struct statx_timestamp *out)
+{
+    if (!in->opt->round || !in->opt->round_root_seen)
+        return 0;
+    struct timespec real, boot;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0 || clock_gettime(CLOCK_REALTIME, &real) < 0 || clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
+        return 0;
+    uint64_t ticks = in->opt->round->root->key.start_time;
+    int64_t ns = ((int64_t)real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec) +
+                 (int64_t)(ticks / (uint64_t)hz) * 1000000000LL +
+                 (int64_t)(ticks % (uint64_t)hz) * (1000000000LL / hz);
+    out->tv_sec = ns / 1000000000LL;
+    out->tv_nsec = (uint32_t)(ns % 1000000000LL);
+    return 1;
+}
+
+static int not_before(int64_t sec, uint32_t nsec, const struct statx_timestamp *t)
+{
+    return sec > t->tv_sec || (sec == t->tv_sec && nsec >= t->tv_nsec);
+}
+
 /* One directory on its way through the policy. */
 struct dir_case {
     const struct tracked_dir *d;
@@ -54,8 +82,8 @@ struct dir_case {
 /* Gathers the kernel's facts about c->d.  What rmtree would refuse anyway
  * (nothing there, a symlink, another inode than recorded, another owner, a
  * mount point, a shared directory) is reported as rmtree_check says. */
-static void gather_facts(const struct reap_dirs_in *in, int have_birth,
-                         struct statx_timestamp birth, struct dir_case *c)
+static void gather_facts(const struct reap_dirs_in *in, int have_birth, struct statx_timestamp birth,
+                         int have_round_start, struct statx_timestamp round_start, struct dir_case *c)
 {
     const struct tracked_dir *d = c->d;
     struct rmtree_stat st;
@@ -88,7 +116,10 @@ static void gather_facts(const struct reap_dirs_in *in, int have_birth,
     f->given_to_browser = dirseen_has(in->seen, st.dev, st.ino) || dirseen_has(in->opt->seen, st.dev, st.ino);
     f->known_name = temp_name_known(d->path);
     f->round_reap = in->opt->round != NULL;
-    f->made_by_round = d->from_mkdtemp;
+    /* a record's claim that a round's process made it counts only for a
+     * directory made after that round began */
+    f->made_by_round = d->from_mkdtemp && have_round_start && st.have_birth &&
+                       not_before(st.birth_sec, st.birth_nsec, &round_start);
 }
 
 /* The processes being reaped use their profiles: they are not users. */
@@ -160,13 +191,15 @@ static void handle_dirs(const struct reap_dirs_in *in, struct tracked_dir **dirs
         abort();
     struct statx_timestamp birth = {0};
     int have_birth = session_birth(in->s, &birth);
+    struct statx_timestamp round_start = {0};
+    int have_round_start = round_began(in, &round_start);
     for (size_t i = 0; i < n; i++) {
         struct dir_case *c = &cases[i];
         c->d = dirs[i];
         c->out = &out[i];
         cr_strlcpy(c->out->path, c->d->path, sizeof c->out->path);
         c->out->origin = c->d->from_mkdtemp ? "mkdtemp" : "user-data-dir";
-        gather_facts(in, have_birth, birth, c);
+        gather_facts(in, have_birth, birth, have_round_start, round_start, c);
     }
     find_users(in, cases, n);
     for (size_t i = 0; i < n; i++)

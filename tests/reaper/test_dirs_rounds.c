@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "registry.h"
 #include "support.h"
 
@@ -141,4 +142,75 @@ Test(dirs_rounds, a_failed_removal_in_a_rounds_reap_is_final)
     ts_waitpid(run, 30);
     ts_rm_rf(dir);
     free(dir);
+}
+
+/* A round owns what its processes made after it began.  The bot made a
+ * Playwright-style artifacts directory before it started its browser; a
+ * record claiming the browser made it with mkdtemp (forged, as a renderer
+ * could) does not get it removed when that round ends: the directory is
+ * older than the round's root, which the supervisor saw alive.  It is the
+ * session's, and goes when the session ends. */
+Test(dirs_rounds, a_directory_older_than_the_round_is_not_the_rounds)
+{
+    registry_close(&reg);
+    ts_session_remove(session);
+    char cmd[1600], ready[300], botdir_file[300], pidfile[300];
+    snprintf(ready, sizeof ready, "%s/ready", outdir);
+    snprintf(botdir_file, sizeof botdir_file, "%s/botdir", outdir);
+    snprintf(pidfile, sizeof pidfile, "%s/pids", outdir);
+    snprintf(cmd, sizeof cmd,
+             "d=$(mktemp -d %s/playwright-artifacts-XXXXXX) && echo x > $d/download.bin && echo $d > %s && "
+             "%s browser %s & while :; do sleep 0.2; done",
+             outdir, botdir_file, ts_build("fixtures/fake_chromium"), outdir);
+    char *argv[] = {(char *)ts_build("chromereaper"), "run", "--session", session, "--grace", "0", "--",
+                    "/bin/sh", "-c", cmd, NULL};
+    pid_t run = ts_spawn(argv, NULL, NULL);
+    cr_assert_eq(ts_wait_file(ready, 30), 0, "the fixture browser never got ready");
+    char *botdir = ts_slurp(botdir_file);
+    cr_assert_not_null(botdir);
+    botdir[strcspn(botdir, "\n")] = '\0';
+    pid_t pids[16];
+    cr_assert_geq(ts_read_pids(pidfile, pids, 16), 1);
+    pid_t browser = pids[0];
+
+    /* the forged claim: the browser made the bot's directory */
+    struct cr_registry live;
+    cr_assert_eq(registry_open(&live, (uint32_t)getuid(), session, 1, NULL, 0), CR_REG_OK);
+    struct proc_stat ps;
+    cr_assert_eq(proc_stat_read(browser, &ps), 0);
+    struct stat sb;
+    cr_assert_eq(stat(botdir, &sb), 0);
+    struct cr_dir d;
+    memset(&d, 0, sizeof d);
+    d.pid = browser;
+    d.start_time = ps.start_time;
+    d.origin = CR_DIR_MKDTEMP;
+    d.dev = (uint64_t)sb.st_dev;
+    d.ino = (uint64_t)sb.st_ino;
+    snprintf(d.path, sizeof d.path, "%s", botdir);
+    cr_assert_geq(registry_append_dir(&live, &d), 0);
+    registry_close(&live);
+
+    cr_assert_eq(ts_kill(browser, SIGKILL), 0); /* the round ends */
+    char *argv_ls[] = {(char *)ts_build("chromereaper"), "ls", "--session", session, "--json", NULL};
+    char *text = NULL;
+    int reaped = 0;
+    for (int i = 0; i < 600 && !reaped; i++) {
+        free(text);
+        text = NULL;
+        ts_run(argv_ls, &text);
+        reaped = text && strstr(text, "\"rounds_reaped\":1,") != NULL;
+        if (!reaped)
+            usleep(50000);
+    }
+    cr_assert(reaped, "the round was never reaped: %s", text);
+    free(text);
+    char keep[600];
+    snprintf(keep, sizeof keep, "%s/download.bin", botdir);
+    cr_assert_eq(stat(keep, &sb), 0, "the round's reap removed the bot's directory %s", botdir);
+
+    ts_kill(run, SIGTERM);
+    ts_waitpid(run, 30);
+    cr_assert_neq(stat(botdir, &sb), 0, "the session's end left %s", botdir);
+    free(botdir);
 }
