@@ -13,8 +13,8 @@
  *     directories they make for a browser;
  *   - there is a (dev, inode) to check it by at delete time, recorded when
  *     it was made or launched with, or seen on the browser's command line;
- *   - no live process outside the reap uses it (working directory, open
- *     file, --user-data-dir on its command line);
+ *   - no live process but the session's own uses it (working directory,
+ *     open file, --user-data-dir on its command line);
  *   - in a round's reap (the bot still lives), a round's process made it
  *     (mkdtemp) after the round began: a --user-data-dir, or anything
  *     older than the round, is the bot's to reuse until it is gone.
@@ -34,7 +34,7 @@ struct dir_facts {
     int given_to_browser; /* seen as a live browser's --user-data-dir */
     int known_name;       /* a browser's or an automation library's temp-dir name */
     int identity;         /* a (dev, inode) to check at delete time */
-    pid_t used_by;        /* a live process outside the reap uses it, or 0 */
+    pid_t used_by;        /* a live process not the session's uses it, or 0 */
     int round_reap;       /* the reap of one driver round: the bot lives */
     int made_by_round;    /* mkdtemp'd by a process of that round, after it began */
 };

@@ -520,13 +520,23 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     out->dirs = calloc(ndirs ? ndirs : 1, sizeof *out->dirs);
     if (!out->dirs)
         abort();
-    pid_t *reaped = calloc(out->ntargets ? out->ntargets : 1, sizeof *reaped);
+    /* the session's own processes are no users of its directories: those
+     * this reap signalled, and those it did not (a dying browser's orphaned
+     * children, the bot), live with their recorded start time */
+    size_t nreaped = 0;
+    pid_t *reaped = calloc(out->ntargets + HASH_COUNT(s->procs) + 1, sizeof *reaped);
     if (!reaped)
         abort();
     for (size_t i = 0; i < out->ntargets; i++)
-        reaped[i] = out->targets[i].pid;
+        reaped[nreaped++] = out->targets[i].pid;
+    struct tracked *t, *ttmp;
+    HASH_ITER(hh, s->procs, t, ttmp) {
+        struct proc_node *n = (t->flags & CR_ENTRY_PIDNS) ? NULL : proctable_find(&p.pt, t->key.pid);
+        if (n && n->start_time == t->key.start_time)
+            reaped[nreaped++] = t->key.pid;
+    }
     struct reap_dirs_in in = {.s = s, .opt = opt, .seen = &seen, .reaped = reaped,
-                              .nreaped = out->ntargets, .blocked = survivors > 0};
+                              .nreaped = nreaped, .blocked = survivors > 0};
     reap_dirs(&in, dirs, ndirs, out->dirs);
     free(reaped);
     dirseen_free(&seen);

@@ -17,7 +17,7 @@ struct reap_dirs_in {
     const struct session *s;
     const struct reap_options *opt;
     const struct dirseen *seen; /* profiles this reap saw on the browsers it killed */
-    const pid_t *reaped;        /* the processes this reap signalled: not users of a directory */
+    const pid_t *reaped;        /* the session's processes: not users of its directories */
     size_t nreaped;
     int blocked;                /* processes survived: nothing is removed */
 };
