@@ -326,6 +326,10 @@ void doctor_survey_processes(struct doctor *d)
             len = 0;
         c->facts.automated = leak_cmdline_automated(cmdline, len);
         c->facts.claimed = claimed(claims, n);
+        char cgroup[4096];
+        size_t clen;
+        c->facts.in_service = proc_file_read(n->pid, "cgroup", cgroup, sizeof cgroup, &clen) == 0 &&
+                              leak_cgroup_is_service(cgroup);
         c->facts.old_enough = age_of(n->start_time) >= d->older_than;
         c->facts.client_alive = 1; /* decided below, once the rest is known */
     }

@@ -12,6 +12,8 @@ enum leak_verdict leak_process(const struct leak_facts *f)
         return LEAK_NOT_A_BROWSER;
     if (f->claimed)
         return LEAK_CLAIMED;
+    if (f->in_service)
+        return LEAK_IN_SERVICE;
     if (!f->orphaned)
         return LEAK_NOT_ORPHANED;
     if (f->role == CR_ROLE_BROWSER && !f->automated)
@@ -33,6 +35,7 @@ const char *leak_verdict_name(enum leak_verdict v)
         [LEAK_OTHER_UID] = "another uid's",
         [LEAK_NOT_A_BROWSER] = "not a browser",
         [LEAK_CLAIMED] = "a live session's",
+        [LEAK_IN_SERVICE] = "a service's",
         [LEAK_NOT_ORPHANED] = "its parent is alive",
         [LEAK_INTERACTIVE] = "not automated",
         [LEAK_HAS_CLIENT] = "its browser is alive",
@@ -111,4 +114,38 @@ int leak_cmdline_automated(const char *cmdline, size_t len)
         }
     }
     return 0;
+}
+
+/* The path of the line starting with `prefix` ("0::"), up to its newline. */
+static const char *cgroup_path(const char *cgroup, const char *prefix, size_t *len)
+{
+    size_t n = strlen(prefix);
+    for (const char *line = cgroup; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, prefix, n) != 0)
+            continue;
+        const char *path = line + n, *end = strchr(path, '\n');
+        *len = end ? (size_t)(end - path) : strlen(path);
+        return path;
+    }
+    return NULL;
+}
+
+int leak_cgroup_is_service(const char *cgroup)
+{
+    size_t len = 0;
+    const char *path = cgroup_path(cgroup, "0::", &len);
+    if (!path || len <= 1) {
+        /* "/" or none: a hybrid set-up names the unit in name=systemd's
+         * hierarchy, whose id varies */
+        path = NULL;
+        const char *hit = strstr(cgroup, ":name=systemd:");
+        if (hit) {
+            path = hit + sizeof ":name=systemd:" - 1;
+            const char *end = strchr(path, '\n');
+            len = end ? (size_t)(end - path) : strlen(path);
+        }
+    }
+    static const char suffix[] = ".service";
+    const size_t slen = sizeof suffix - 1;
+    return path && len > slen && memcmp(path + len - slen, suffix, slen) == 0;
 }

@@ -23,6 +23,7 @@ struct leak_facts {
                           (--enable-automation, --remote-debugging-*, --headless) */
     int client_alive;  /* a crash handler one of whose clients is alive and not leaked */
     int claimed;       /* a live session's registry or cookie names it */
+    int in_service;    /* in a systemd service's cgroup: the unit's, its manager stops it */
     int old_enough;    /* started at least --older-than ago */
 };
 
@@ -32,6 +33,7 @@ enum leak_verdict {
     LEAK_OTHER_UID,
     LEAK_NOT_A_BROWSER,
     LEAK_CLAIMED,      /* a live session's: its supervisor or watchdog reaps it */
+    LEAK_IN_SERVICE,   /* a service's (a unit may run a browser itself, under init) */
     LEAK_NOT_ORPHANED, /* its parent is alive: someone still owns it */
     LEAK_INTERACTIVE,  /* a browser nobody automates: a person's, never ours to kill */
     LEAK_HAS_CLIENT,   /* a crash handler still serving a live browser */
@@ -66,6 +68,10 @@ enum leftover_verdict {
 
 enum leftover_verdict leftover_dir(const struct leftover_facts *f);
 const char *leftover_verdict_name(enum leftover_verdict v);
+
+/* 1 if /proc/<pid>/cgroup text puts the process in a systemd service
+ * (the unified hierarchy's path, else name=systemd's, ends in ".service"). */
+int leak_cgroup_is_service(const char *cgroup);
 
 /* 1 if a browser's command line (NUL-separated, `len` bytes) says a driver
  * or an automation client started it. */

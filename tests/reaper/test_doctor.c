@@ -78,7 +78,9 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
 {
     if (geteuid() != 0)
         cr_skip_test("needs root for private PID and mount namespaces");
-    char *argv[] = {"unshare", "--pid", "--fork", "--mount-proc", "--propagation", "private", "/bin/sh",
+    /* a cgroup namespace too: wherever the suite runs (a CI service's
+     * cgroup), the machine's processes are in none */
+    char *argv[] = {"unshare", "--pid", "--fork", "--mount-proc", "--cgroup", "--propagation", "private", "/bin/sh",
                     (char *)ts_source("tests/reaper/doctor_machine.sh"), (char *)ts_build("chromereaper"),
                     (char *)ts_build("libchromereaper.so"), (char *)ts_build("fixtures/fake_chromium"), out,
                     NULL};

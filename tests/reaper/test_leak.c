@@ -27,6 +27,7 @@ Test(leak, process_verdicts)
         {"not a browser's executable", {B, .role = CR_ROLE_OTHER}, LEAK_NOT_A_BROWSER},
         {"executable unreadable", {B, .role = CR_ROLE_UNKNOWN}, LEAK_NOT_A_BROWSER},
         {"a live session's record or cookie", {B, .claimed = 1}, LEAK_CLAIMED},
+        {"a systemd service's (a unit running chromium itself)", {B, .in_service = 1}, LEAK_IN_SERVICE},
         {"its parent is alive", {B, .orphaned = 0}, LEAK_NOT_ORPHANED},
         {"nobody automates it (a person's browser)", {B, .automated = 0}, LEAK_INTERACTIVE},
         {"too young", {B, .old_enough = 0}, LEAK_TOO_YOUNG},
@@ -94,6 +95,28 @@ Test(leak, leftover_verdicts)
         cr_expect_eq(got, rows[i].want, "row %zu: %s, want %s", i, leftover_verdict_name(got),
                      leftover_verdict_name(rows[i].want));
     }
+}
+
+Test(leak, systemd_services_by_cgroup)
+{
+    static const struct {
+        const char *cgroup;
+        int want;
+    } rows[] = {
+        {"0::/system.slice/headless-chrome.service\n", 1},
+        {"0::/user.slice/user-1000.slice/user@1000.service/app.slice/chrome-bot.service\n", 1},
+        {"0::/user.slice/user-1000.slice/user@1000.service/app.slice/vte-spawn-1.scope\n", 0},
+        {"0::/user.slice/user-1000.slice/session-3.scope\n", 0},
+        {"0::/system.slice/docker-0123abcd.scope\n", 0},
+        {"0::/\n", 0},
+        {"0::/system.slice/foo.service/payload\n", 0}, /* a delegated sub-cgroup: not the unit's own */
+        {"12:name=systemd:/system.slice/chrome.service\n11:memory:/\n0::/\n", 1}, /* hybrid */
+        {"9:name=systemd:/\n4:memory:/x.service\n0::/\n", 0},
+        {"0::/my.service.d\n", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+        cr_expect_eq(leak_cgroup_is_service(rows[i].cgroup), rows[i].want, "%s", rows[i].cgroup);
 }
 
 Test(leak, automation_from_the_command_line)
