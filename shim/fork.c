@@ -14,10 +14,28 @@
 
 __attribute__((visibility("default"))) pid_t fork(void)
 {
+    int ns_init = shim_role() == CR_ROLE_ZYGOTE && getpid() == 1;
     pid_t pid = SHIM_REAL(fork)();
     if (pid > 0)
         shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
+    else if (pid == 0)
+        shim_forked_by_zygote(ns_init);
     return pid;
+}
+
+/* What a zygote's clone child runs first: its own copy of the wrapper's
+ * frame holds the caller's function. */
+struct clone_call {
+    int (*fn)(void *);
+    void *arg;
+    int ns_init;
+};
+
+static int zygote_clone_child(void *p)
+{
+    struct clone_call *c = p;
+    shim_forked_by_zygote(c->ns_init);
+    return c->fn(c->arg);
 }
 
 /* clone(fn, stack, flags, arg, [ptid, tls, ctid]): Chromium's ForkWithFlags
@@ -40,6 +58,14 @@ __attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack,
     if (!real) {
         errno = ENOSYS;
         return -1;
+    }
+    /* a zygote's child of its own (not a thread, not sharing our memory,
+     * so it has its own copy of `call`) first drops the registry */
+    struct clone_call call = {.fn = fn, .arg = arg};
+    if (shim_role() == CR_ROLE_ZYGOTE && fn && !(flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK))) {
+        call.ns_init = getpid() == 1;
+        fn = zygote_clone_child;
+        arg = &call;
     }
     int pid = real(fn, stack, flags, arg, ptid, tls, ctid);
     if (pid > 0 && (flags & CLONE_VFORK))

@@ -56,6 +56,14 @@ int shim_spawn(shim_spawn_fn real, pid_t *pid, const char *file,
                const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
                char *const argv[], char *const envp[]);
 
+/* In a fork or clone child (never a vfork child), before anything else:
+ * a zygote's children (renderers, gpu and utility processes) run web
+ * content or talk to it, and never exec; they must hold no writable
+ * registry, so the child unmaps it (the zygote records them).
+ * `parent_was_ns_init`: the parent was PID 1 of its PID namespace.
+ * Async-signal-safe. */
+void shim_forked_by_zygote(int parent_was_ns_init);
+
 /* A directory a browser-stack process created (mkdtemp) or named
  * (--user-data-dir); `absent` says it did not exist at launch. */
 void shim_record_dir(const char *path, unsigned origin);

@@ -110,6 +110,21 @@ static void fill_identity(struct cr_entry *e, pid_t pid, int from_constructor)
     }
 }
 
+/* A zygote's child that dropped the registry (shim_forked_by_zygote). */
+static int detached;
+
+void shim_forked_by_zygote(int parent_was_ns_init)
+{
+    /* Chrome's zygote, as PID 1 of its namespace, forks once to become
+     * an init that reaps: that child is the zygote proper, and records */
+    if (!active || own_role != CR_ROLE_ZYGOTE || parent_was_ns_init)
+        return;
+    active = 0;
+    detached = 1;
+    munmap(registry.hdr, registry.map_size);
+    memset(&registry, 0, sizeof registry);
+}
+
 /* `pid` 0 is this process, which may be a vfork child: no writes to
  * anything but the stack and the registry. */
 /* Is the file still the one we mapped, at least as long?  Checked before
@@ -166,10 +181,25 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
     errno = saved;
 }
 
+/* A zygote's child holds no registry; the directories it makes (a utility
+ * process's scoped temp dirs) are recorded through a mapping made for the
+ * one record and gone right after.  Inside Chrome's sandbox the open
+ * fails: nothing to record, nothing to forge. */
+static void append_dir_detached(const struct cr_dir_head *d, const char *path)
+{
+    struct cr_registry reg;
+    const char *session = shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1;
+    if (registry_open(&reg, (uint32_t)getuid(), session, 1, NULL, 0) != CR_REG_OK)
+        return;
+    registry_append_dir_path(&reg, d, path);
+    registry_close(&reg);
+}
+
 void shim_record_dir(const char *path, unsigned origin)
 {
     /* a path too long for the table is not recorded: never delete a guess */
-    if (!active || !path || path[0] != '/' || strlen(path) >= CR_DIR_PATH_MAX || !registry_intact())
+    if ((!active && !detached) || !path || path[0] != '/' || strlen(path) >= CR_DIR_PATH_MAX ||
+        (active && !registry_intact()))
         return;
     int saved = errno;
     struct cr_dir_head d;
@@ -189,7 +219,10 @@ void shim_record_dir(const char *path, unsigned origin)
     } else {
         d.pid = getpid();
     }
-    registry_append_dir_path(&registry, &d, path);
+    if (active)
+        registry_append_dir_path(&registry, &d, path);
+    else
+        append_dir_detached(&d, path);
     errno = saved;
 }
 

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "browser.h"
 #include "procfs.h"
 #include "role.h"
 #include "safestr.h"
@@ -337,6 +338,18 @@ Test(e2e_sandbox, sandboxed_chrome_as_a_user_every_process_listed_then_reaped)
     cr_expect_eq(network, 1, "the network service");
     cr_log_info("sandbox: %d processes of user %u while the page was open, %d in PID namespaces",
                 sb.n, (unsigned)sb.uid, nested);
+
+    /* what a zygote forked (renderers, gpu, utility) holds no writable
+     * registry, inside the sandbox as outside */
+    int zygote_children = 0;
+    for (int i = 0; i < sb.n; i++) {
+        if (!tb_zygote_child(sb.snap[i].pid))
+            continue;
+        zygote_children++;
+        cr_expect_eq(tb_maps_registry_writable(sb.snap[i].pid), 0,
+                     "zygote child %d (%s) maps the registry writable", (int)sb.snap[i].pid, sb.snap[i].role);
+    }
+    cr_expect_geq(zygote_children, 1, "no renderer in the session");
 
     /* ls --tree lists each of them, live, with that role */
     char *ls_argv[] = {(char *)ts_build("chromereaper"), "ls", "--session", sb.session, "--uid", uid,

@@ -87,6 +87,18 @@ Test(e2e, selenium_bot_killed_with_sigkill_leaves_nothing)
     /* chromium, its zygotes, renderers, gpu/utility and crashpad handlers */
     cr_assert_geq(browsers, 6, "only %d chromium processes in the session", browsers);
 
+    /* what a zygote forked (renderers, gpu, utility) holds no writable
+     * registry: a page cannot forge records through it */
+    int zygote_children = 0;
+    for (int i = 0; i < nsession; i++) {
+        if (!tb_zygote_child(session_pids[i]))
+            continue;
+        zygote_children++;
+        cr_expect_eq(tb_maps_registry_writable(session_pids[i]), 0,
+                     "zygote child %d maps the registry writable", (int)session_pids[i]);
+    }
+    cr_expect_geq(zygote_children, 1, "no renderer in the session");
+
     cr_assert_eq(ts_kill(bot, SIGKILL), 0);
     int st = ts_waitpid(run_pid, 120);
     char *text = ts_slurp(log);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "registry.h"
+#include "role.h"
 #include "safestr.h"
 #include "support.h"
 
@@ -215,4 +217,38 @@ int tb_session_live_pids(const char *id, pid_t *out, int max)
         }
     free(text);
     return k;
+}
+
+int tb_maps_registry_writable(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    char line[1024];
+    int writable = 0;
+    while (fgets(line, sizeof line, f)) {
+        char perms[8] = "";
+        if (strstr(line, CR_REGISTRY_DIR "/" CR_REGISTRY_PREFIX) && sscanf(line, "%*s %7s", perms) == 1 &&
+            perms[1] == 'w')
+            writable = 1;
+    }
+    fclose(f);
+    return writable;
+}
+
+static int runs_zygote(pid_t pid)
+{
+    char cmd[8192];
+    size_t len;
+    if (proc_file_read(pid, "cmdline", cmd, sizeof cmd, &len) < 0)
+        return 0;
+    return role_classify_cmdline(cmd, len) == CR_ROLE_ZYGOTE;
+}
+
+int tb_zygote_child(pid_t pid)
+{
+    struct proc_stat st;
+    return proc_stat_read(pid, &st) == 0 && !runs_zygote(pid) && runs_zygote(st.ppid);
 }

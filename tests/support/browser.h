@@ -52,4 +52,12 @@ int tb_session_of_root(pid_t root, char *id, size_t len);
 /* Live pids of a session as `chromereaper ls --session ID --json` sees them. */
 int tb_session_live_pids(const char *id, pid_t *out, int max);
 
+/* Does `pid` map a chromereaper registry writable?  1 yes, 0 no, -1 its
+ * maps cannot be read. */
+int tb_maps_registry_writable(pid_t pid);
+
+/* A child of a zygote (its parent runs --type=zygote) that is not a zygote
+ * itself: a renderer, or a gpu or utility process the zygote forked. */
+int tb_zygote_child(pid_t pid);
+
 #endif
