@@ -228,7 +228,7 @@ static void log_browser_procs(void)
     }
 }
 
-static void expect_clean(struct botrun *b, const char *how, int check_tmpdir)
+void br_expect_clean(struct botrun *b, const char *how)
 {
     /* `run` reaps before it exits: nothing to wait for once it has */
     int ended = b->top < 0, wait = !(ended && b->mode == BR_RUN);
@@ -237,7 +237,7 @@ static void expect_clean(struct botrun *b, const char *how, int check_tmpdir)
     for (;;) {
         procs = br_browser_procs();
         sessions = ended ? sessions_left(b) : 0;
-        int entries = check_tmpdir ? count_entries(b->tmpdir, 0) : 0;
+        int entries = count_entries(b->tmpdir, 0);
         if ((procs == 0 && sessions == 0 && entries == 0) || !wait || now_sec() - t0 > CLEAN_BOUND_SEC)
             break;
         usleep(20000);
@@ -247,12 +247,8 @@ static void expect_clean(struct botrun *b, const char *how, int check_tmpdir)
     cr_log_info("%s: clean checked %.2f s after the end", how, now_sec() - t0);
     cr_expect_eq(procs, 0, "%s: %d browser processes left", how, procs);
     cr_expect_eq(sessions, 0, "%s: %d sessions still have a registry or a watchdog", how, sessions);
-    if (check_tmpdir)
-        cr_expect_eq(br_tmp_entries(b), 0, "%s: temporary directories left in TMPDIR", how);
+    cr_expect_eq(br_tmp_entries(b), 0, "%s: temporary directories left in TMPDIR", how);
 }
-
-void br_expect_clean(struct botrun *b, const char *how) { expect_clean(b, how, 1); }
-void br_expect_processes_clean(struct botrun *b, const char *how) { expect_clean(b, how, 0); }
 
 void br_expect_output(const struct botrun *b, const char *expected, const char *in_err)
 {

@@ -56,10 +56,8 @@ int br_tmp_entries(const struct botrun *b);
 
 /* Waits (bounded) until nothing of the browser is left, then asserts it:
  * no browser process, an empty TMPDIR, and no registry or watchdog left of
- * the sessions noted.  `how` names the case in messages.
- * br_expect_processes_clean leaves TMPDIR out. */
+ * the sessions noted.  `how` names the case in messages. */
 void br_expect_clean(struct botrun *b, const char *how);
-void br_expect_processes_clean(struct botrun *b, const char *how);
 
 /* The bot's stdout is exactly `expected`; its stderr holds `in_err` (when
  * not NULL) and, in preload mode, no line of the library's. */

@@ -38,12 +38,7 @@ static void launcher_killed(const char *build, int loads_library, enum br_mode m
     cr_assert_gt(br_browser_procs(), 3, "%s: too few chromium processes to prove anything", how);
     cr_assert_eq(ts_kill(launcher, SIGKILL), 0);
     cr_expect_eq(br_wait_end(&b), 128 + SIGKILL, "%s: the status changed", how);
-    /* the profile os.MkdirTemp made before chromium's session began is not
-     * that session's yet under LD_PRELOAD alone */
-    if (mode == BR_RUN)
-        br_expect_clean(&b, how);
-    else
-        br_expect_processes_clean(&b, how);
+    br_expect_clean(&b, how);
     br_expect_output(&b, "", NULL);
 }
 
