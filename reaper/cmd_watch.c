@@ -102,6 +102,9 @@ int cmd_watch(int argc, char **argv)
             return EXIT_DONE;
         }
     }
+    /* a browser that outlived its launcher: the session began with the
+     * launcher, and what it made for the browser is the session's */
+    uint64_t launcher_began = launcher_tie_began(&tie);
     launcher_tie_free(&tie);
     if (root >= 0)
         close(root);
@@ -118,7 +121,7 @@ int cmd_watch(int argc, char **argv)
         log_msg(LOG_WARN, "session %s: %s: reaping by cookie and descendants only", session, why);
         session_cookie_only(&s, uid, session);
     }
-    struct reap_options ro = {.grace_sec = grace, .seen = &mon.seen};
+    struct reap_options ro = {.grace_sec = grace, .seen = &mon.seen, .began_ticks = launcher_began};
     struct reap_result r;
     int rc = reap_session(&s, &ro, &r) == 0 ? EXIT_DONE : EXIT_LEFTOVERS;
     metrics_reaped(&metrics, &r, 0);

@@ -1,6 +1,7 @@
 /* See launcher.h. */
 #include "launcher.h"
 
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,8 +54,13 @@ void launcher_tie_init(struct launcher_tie *t, uint32_t uid, const char *session
     /* the pidfd names the launcher only if it still is the root's parent
      * after it was opened: a dead launcher's pid may be anyone's by now */
     t->pidfd = (int)syscall(SYS_pidfd_open, parent, 0);
-    if (t->pidfd < 0 || !parent_of_root(t->root, t->root_start, parent))
+    struct proc_stat st;
+    if (t->pidfd >= 0 && proc_stat_read(parent, &st) == 0)
+        t->launcher_start = st.start_time;
+    if (t->pidfd < 0 || !parent_of_root(t->root, t->root_start, parent)) {
+        t->launcher_start = 0; /* read from whoever has the pid now */
         launcher_tie_lost(t);
+    }
 }
 
 int launcher_tie_fd(const struct launcher_tie *t)
@@ -85,6 +91,15 @@ int launcher_tie_due(struct launcher_tie *t, const char *session)
     log_msg(LOG_INFO, "session %s: its root %d (%s) outlived the process that launched it (%d): reaping the session",
             session, (int)t->root, exe, (int)t->launcher);
     return 1;
+}
+
+uint64_t launcher_tie_began(struct launcher_tie *t)
+{
+    /* the root and its launcher may have died in one tick: look again */
+    struct pollfd p = {.fd = t->pidfd, .events = POLLIN};
+    if (t->pidfd >= 0 && poll(&p, 1, 0) > 0)
+        launcher_tie_lost(t);
+    return t->gone ? t->launcher_start : 0;
 }
 
 void launcher_tie_free(struct launcher_tie *t)

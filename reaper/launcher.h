@@ -20,6 +20,7 @@ struct launcher_tie {
     pid_t root;          /* the session's root */
     uint64_t root_start;
     pid_t launcher;      /* its parent when it started; 0: none to tie to */
+    uint64_t launcher_start; /* its start, clock ticks after boot (0: unknown) */
     int pidfd;           /* on the launcher while it lives, else -1 */
     int gone;            /* the launcher is known dead */
 };
@@ -45,6 +46,11 @@ void launcher_tie_lost(struct launcher_tie *t);
 /* 1 when the whole session is to be reaped now (launcher_reap_due with the
  * root's live executable); logs why at info level. */
 int launcher_tie_due(struct launcher_tie *t, const char *session);
+
+/* When the launcher started (clock ticks after boot), if it is gone by
+ * now: a session tied to it began then.  0 if it lives on, or there is
+ * none. */
+uint64_t launcher_tie_began(struct launcher_tie *t);
 
 void launcher_tie_free(struct launcher_tie *t);
 

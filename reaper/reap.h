@@ -61,6 +61,10 @@ struct reap_options {
     int round_root_seen;       /* the monitor saw that round's root alive with its recorded
                                   start time: when the round began is a kernel fact */
     const struct dirseen *seen; /* profiles the watchdog or `run` saw given to browsers, or NULL */
+    /* the session began no later than this start time (clock ticks after
+     * boot, from the kernel), when earlier than its registry: a session
+     * tied to its root's launcher began with the launcher (launcher.h); 0 */
+    uint64_t began_ticks;
 };
 
 struct reap_result {

@@ -31,32 +31,14 @@ static int in_temp_dir(const char *path)
            (tmpdir && rmtree_path_below(path, tmpdir));
 }
 
-/* When the session began: the creation time of its registry file, which
- * no record can change.  0 if the filesystem does not keep one. */
-static int session_birth(const struct session *s, struct statx_timestamp *out)
+/* A start time (clock ticks after boot, suspend included) on the wall
+ * clock, as a creation time would say it. */
+static int ticks_on_wall_clock(uint64_t ticks, struct statx_timestamp *out)
 {
-    char path[128];
-    struct statx sx;
-    if (registry_path(path, sizeof path, s->uid, s->id) < 0 ||
-        statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) < 0 || !(sx.stx_mask & STATX_BTIME))
-        return 0;
-    *out = sx.stx_btime;
-    return 1;
-}
-
-/* When the round being reaped began, as a creation time would say it: its
- * root's start (clock ticks after boot) on the wall clock.  0 unless the
- * monitor saw that root alive with that start time (else the start is only
- * a record's claim). */
-static int round_began(const struct reap_dirs_in *in, struct statx_timestamp *out)
-{
-    if (!in->opt->round || !in->opt->round_root_seen)
-        return 0;
     struct timespec real, boot;
     long hz = sysconf(_SC_CLK_TCK);
     if (hz <= 0 || clock_gettime(CLOCK_REALTIME, &real) < 0 || clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
         return 0;
-    uint64_t ticks = in->opt->round->root->key.start_time;
     int64_t ns = ((int64_t)real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec) +
                  (int64_t)(ticks / (uint64_t)hz) * 1000000000LL +
                  (int64_t)(ticks % (uint64_t)hz) * (1000000000LL / hz);
@@ -68,6 +50,38 @@ static int round_began(const struct reap_dirs_in *in, struct statx_timestamp *ou
 static int not_before(int64_t sec, uint32_t nsec, const struct statx_timestamp *t)
 {
     return sec > t->tv_sec || (sec == t->tv_sec && nsec >= t->tv_nsec);
+}
+
+/* When the session began: the creation time of its registry file, which
+ * no record can change, or the earlier start the caller took from the
+ * kernel (`began_ticks`: a launcher's, see reap_options).  0 if neither is
+ * known. */
+static int session_birth(const struct session *s, uint64_t began_ticks, struct statx_timestamp *out)
+{
+    char path[128];
+    struct statx sx;
+    struct statx_timestamp began;
+    int have = registry_path(path, sizeof path, s->uid, s->id) == 0 &&
+               statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) == 0 &&
+               (sx.stx_mask & STATX_BTIME);
+    if (have)
+        *out = sx.stx_btime;
+    if (began_ticks && ticks_on_wall_clock(began_ticks, &began) &&
+        (!have || !not_before(began.tv_sec, began.tv_nsec, out))) {
+        *out = began;
+        have = 1;
+    }
+    return have;
+}
+
+/* When the round being reaped began: its root's start on the wall clock.
+ * 0 unless the monitor saw that root alive with that start time (else the
+ * start is only a record's claim). */
+static int round_began(const struct reap_dirs_in *in, struct statx_timestamp *out)
+{
+    if (!in->opt->round || !in->opt->round_root_seen)
+        return 0;
+    return ticks_on_wall_clock(in->opt->round->root->key.start_time, out);
 }
 
 /* One directory on its way through the policy. */
@@ -190,7 +204,7 @@ static void handle_dirs(const struct reap_dirs_in *in, struct tracked_dir **dirs
     if (!cases)
         abort();
     struct statx_timestamp birth = {0};
-    int have_birth = session_birth(in->s, &birth);
+    int have_birth = session_birth(in->s, in->opt->began_ticks, &birth);
     struct statx_timestamp round_start = {0};
     int have_round_start = round_began(in, &round_start);
     for (size_t i = 0; i < n; i++) {
