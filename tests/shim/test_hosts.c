@@ -38,7 +38,10 @@ struct outcome {
     char *err;  /* stderr */
 };
 
-/* Runs argv to its end, under the library (our session) or not. */
+enum { WITHOUT, IN_SESSION, AS_ROOT };
+
+/* Runs argv to its end: without the library, under it in our session, or
+ * under it as the root of a session of its own. */
 static void run(char *const argv[], int with_library, struct outcome *o)
 {
     char out[300], err[300];
@@ -48,10 +51,10 @@ static void run(char *const argv[], int with_library, struct outcome *o)
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         setpgid(0, 0);
-        if (with_library) {
+        if (with_library != WITHOUT)
             setenv("LD_PRELOAD", ts_build("libchromereaper.so"), 1);
+        if (with_library == IN_SESSION)
             setenv("CHROMEREAPER_SESSION", session, 1);
-        }
         unsetenv("CHROMEREAPER_LOG");
         if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
             _exit(126);
@@ -98,16 +101,21 @@ static void assert_same_but_tracking(const char *with, const char *without, cons
 
 /* Runs the host both ways and compares; returns the run with the library
  * (the caller frees it). */
-static struct outcome compare_host(char *const argv[], const char *what)
+static struct outcome compare_host_as(char *const argv[], const char *what, int how)
 {
     struct outcome without, with;
-    run(argv, 0, &without);
-    run(argv, 1, &with);
+    run(argv, WITHOUT, &without);
+    run(argv, how, &with);
     cr_expect_eq(with.status, without.status, "%s: exit status %d under the library, %d without (stderr: %.300s)",
                  what, with.status, without.status, with.err);
     assert_same_but_tracking(with.out, without.out, what);
     outcome_free(&without);
     return with;
+}
+
+static struct outcome compare_host(char *const argv[], const char *what)
+{
+    return compare_host_as(argv, what, IN_SESSION);
 }
 
 static int count_lines(const char *text, const char *prefix)
@@ -204,4 +212,77 @@ Test(host_transparency, system_of_a_long_quoted_command_after_unsetenv)
 Test(host_transparency, popen_of_a_long_quoted_command_after_unsetenv)
 {
     long_quoted_command("popen");
+}
+
+/* bash as the session's root: bash brings its own getenv and setenv. */
+Test(host_transparency, bash_as_a_session_root)
+{
+    char *argv[] = {"/bin/bash", "-c",
+                    "echo \"$BASH_VERSION\" >/dev/null; x=$(/usr/bin/env | sort); echo \"$x\"; "
+                    "/bin/sh -c 'exit 3'; echo status $?; export FOO=bar; /usr/bin/env | grep FOO; exit 4",
+                    NULL};
+    struct outcome with = compare_host_as(argv, "bash root", AS_ROOT);
+    cr_expect_eq(with.status, 4);
+    cr_expect_str_eq(with.err, "", "bash under the library printed on stderr");
+    cr_expect_eq(count_lines(with.out, "CHROMEREAPER_SESSION="), 1, "bash's children are untracked:\n%s",
+                 with.out);
+    outcome_free(&with);
+}
+
+/* Node's child_process: spawn (async), spawnSync with an environment of
+ * its own, and exec (a shell). */
+Test(host_transparency, node_child_process_spawn_and_exec)
+{
+    const char *script =
+        "const cp = require('child_process');\n"
+        "const r = cp.spawnSync('/usr/bin/env', [], {env: {A: '1'}});\n"
+        "process.stdout.write('sync ' + r.status + '\\n' + r.stdout);\n"
+        "const c = cp.spawn('/bin/sh', ['-c', 'echo spawned; exit 6']);\n"
+        "c.stdout.on('data', d => process.stdout.write(d));\n"
+        "c.on('close', code => {\n"
+        "  process.stdout.write('spawn ' + code + '\\n');\n"
+        "  cp.exec('echo $B; exit 4', {env: {B: 'two'}}, (e, so) => {\n"
+        "    process.stdout.write(so + 'exec ' + (e ? e.code : 0) + '\\n');\n"
+        "    process.exitCode = 9;\n"
+        "  });\n"
+        "});\n";
+    char *argv[] = {"/usr/bin/node", "-e", (char *)script, NULL};
+    struct outcome with = compare_host(argv, "node");
+    cr_expect_eq(with.status, 9);
+    cr_expect_eq(count_lines(with.out, "exec 4"), 1, "%s", with.out);
+    outcome_free(&with);
+}
+
+/* `children_run`: without the library the children run to their end
+ * (with RLIMIT_NOFILE at 3 not even the loader can open libc in them:
+ * they fail, and must fail the same way). */
+static void fd_limited_host(const char *how, int children_run)
+{
+    char *argv[] = {(char *)ts_build("fixtures/fx_fdlimits"), (char *)how, NULL};
+    struct outcome with = compare_host(argv, how);
+    cr_expect_eq(with.status, 0);
+    cr_expect_eq(count_lines(with.out, "posix_spawn "), 1, "%s", with.out);
+    if (children_run) {
+        cr_expect_eq(count_lines(with.out, "posix_spawn 0"), 1, "%s", with.out);
+        cr_expect_eq(count_lines(with.out, "fork_execve 0"), 1, "%s", with.out);
+        cr_expect_eq(count_lines(with.out, "system 5"), 1, "%s", with.out);
+        cr_expect_eq(count_lines(with.out, "CHROMEREAPER_SESSION="), 3, "untracked children:\n%s", with.out);
+    }
+    cr_expect_leq(count_lines(with.err, "chromereaper:"), 1, "%s", with.err);
+    outcome_free(&with);
+}
+
+Test(host_transparency, a_host_that_calls_closefrom)
+{
+    fd_limited_host("closefrom", 1);
+}
+
+Test(host_transparency, a_host_that_calls_close_range)
+{
+    fd_limited_host("close_range", 1);
+}
+
+Test(host_transparency, a_host_with_rlimit_nofile_3)
+{
+    fd_limited_host("nofile3", 0);
 }
