@@ -12,7 +12,8 @@
 #define CHROMEREAPER_VERSION "0.1.0"
 
 static const struct command commands[] = {
-    {"run", cmd_run, "run [--session ID] [--grace SEC] [--metrics-file PATH] -- CMD [ARG...]",
+    {"run", cmd_run, "run [--session ID] [--grace SEC] [--metrics-file PATH] [--report FILE] [--fail-on-leak]"
+     " [--max-browsers N] [--max-round-age SEC] [--max-rss MIB] -- CMD [ARG...]",
      "Runs CMD as a new session with the library preloaded, as its subreaper: forwards\n"
      "INT, TERM, HUP, QUIT, USR1 and USR2 to it, reaps what each driver round leaves\n"
      "behind while it runs, reaps the whole session when it exits, and exits with its\n"
@@ -20,7 +21,15 @@ static const struct command commands[] = {
      "  --session ID   the session's id ([A-Za-z0-9._-], at most 63; default: a new one)\n"
      "  --grace SEC    seconds from SIGTERM to SIGKILL, for CMD after a forwarded fatal\n"
      "                 signal and for the reap (0 to 3600, default 2)\n"
-     "  --metrics-file PATH  Prometheus textfile metrics, rewritten after each reap\n"},
+     "  --metrics-file PATH  Prometheus textfile metrics, rewritten after each reap\n"
+     "  --report FILE  when the session ends, write its history as JSON\n"
+     "                 (docs/report.schema.json)\n"
+     "  --fail-on-leak exit 86 when CMD succeeded but the session had browser\n"
+     "                 processes or directories to reap\n"
+     "  --max-browsers N     circuit breaker: reap the oldest live round beyond N\n"
+     "  --max-round-age SEC  circuit breaker: reap a round older than SEC\n"
+     "  --max-rss MIB        circuit breaker: reap the oldest rounds while the\n"
+     "                 session's browsers use more than MIB mebibytes (Pss)\n"},
     {"reap", cmd_reap, "reap (--session ID | --stale | --all) [--uid UID] [--grace SEC] [--dry-run] [--json]"
      " [--metrics-file PATH]",
      "Kills a session's browser processes, leaves first, removes the directories they\n"
@@ -33,11 +42,13 @@ static const struct command commands[] = {
      "  --dry-run      print the plan, signal and remove nothing\n"
      "  --json         the report as JSON\n"
      "  --metrics-file PATH  Prometheus textfile metrics, written after the reap\n"},
-    {"ls", cmd_ls, "ls [--session ID] [--uid UID] [--tree] [--json]",
+    {"ls", cmd_ls, "ls [--session ID] [--uid UID] [--tree [--helpers]] [--json]",
      "Lists the uid's sessions, or one session's processes and directories.\n",
      "  --session ID   one session's processes, roles and directories\n"
      "  --uid UID      another uid's sessions\n"
      "  --tree         nest the processes by creator, each driver round a subtree\n"
+     "  --helpers      with --tree: list the launcher script's finished helpers\n"
+     "                 (uname, grep...) instead of one line for them\n"
      "  --json         as JSON\n"},
     {"doctor", cmd_doctor, "doctor [--fix [--dry-run]] [--older-than DURATION] [--grace SEC] [--json]",
      "Lists what is leaked on this machine for the caller's uid, whoever leaked it:\n"
@@ -79,7 +90,8 @@ void help_set_command(const struct command *c) { current = c; }
 static const char exit_codes[] =
     "exit codes: 0 done, 1 something survived or could not be removed, 2 usage,\n"
     "            3 registry missing, corrupt, foreign or of another version,\n"
-    "            4 (reap) the session's lock held by another process for over 10 s\n";
+    "            4 (reap) the session's lock held by another process for over 10 s;\n"
+    "            run: CMD's status (128+N for signal N), or 86 from --fail-on-leak\n";
 
 void help_overview(FILE *out)
 {

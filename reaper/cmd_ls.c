@@ -293,6 +293,63 @@ static int round_live_members(const struct rows *rows, const struct round *r)
 }
 
 static const struct rounds *shown_rounds;
+static int fold_helpers; /* ls --tree without --helpers */
+
+/* The /usr/bin/chromium launcher script runs uname, grep, expr, ls, tr,
+ * findmnt... (and subshells) before it execs the browser under the same
+ * pid: a dozen rows a round that say nothing.  Such a helper is a finished
+ * process that is not part of the browser stack, or a finished fork of the
+ * script that never exec'd (a subshell: it has the browser's role), with
+ * only helpers below it.  The bot's own finished helpers fold the same way. */
+static int is_helper(const struct rows *rows, const struct row *r)
+{
+    if (strcmp(r->state, "exited") != 0 && strcmp(r->state, "reaped") != 0)
+        return 0;
+    if (r->role != CR_ROLE_OTHER && !(r->role == CR_ROLE_BROWSER && !r->exe[0]))
+        return 0;
+    for (long c = r->first_child; c >= 0; c = rows->v[c].next_sibling)
+        if (!is_helper(rows, &rows->v[c]))
+            return 0;
+    return 1;
+}
+
+struct folded {
+    size_t n;
+    char names[256]; /* " uname, grep," */
+};
+
+static void fold_subtree(struct rows *rows, struct row *r, struct folded *f)
+{
+    r->printed = 1;
+    f->n++;
+    const char *base = strrchr(r->exe, '/');
+    base = base ? base + 1 : r->exe;
+    char item[72];
+    snprintf(item, sizeof item, " %.64s,", base);
+    if (!base[0])
+        snprintf(item, sizeof item, " %s,", "subshell");
+    if (!strstr(f->names, item) && strlen(f->names) + strlen(item) < sizeof f->names)
+        cr_strlcat(f->names, item, sizeof f->names);
+    for (long c = r->first_child; c >= 0; c = rows->v[c].next_sibling)
+        fold_subtree(rows, &rows->v[c], f);
+}
+
+/* One line for the helpers below r ("14 finished helpers: uname, grep,
+ * ..."), which are then not printed on their own. */
+static void print_helpers_folded(FILE *out, struct rows *rows, const struct row *r, int depth)
+{
+    struct folded f = {0};
+    for (long c = r->first_child; c >= 0; c = rows->v[c].next_sibling)
+        if (!rows->v[c].printed && is_helper(rows, &rows->v[c]))
+            fold_subtree(rows, &rows->v[c], &f);
+    if (!f.n)
+        return;
+    size_t len = strlen(f.names);
+    if (len)
+        f.names[len - 1] = '\0'; /* the last comma */
+    fprintf(out, "%*s(%zu finished helper%s:%s; --helpers lists them)\n", depth * 2, "", f.n,
+            f.n == 1 ? "" : "s", f.names);
+}
 
 static void print_subtree(FILE *out, struct rows *rows, struct row *r, int depth)
 {
@@ -307,6 +364,8 @@ static void print_subtree(FILE *out, struct rows *rows, struct row *r, int depth
                     round_state(rd), rd->nmembers, round_live_members(rows, rd), rd->ndirs);
         }
     print_row(out, r, depth);
+    if (fold_helpers)
+        print_helpers_folded(out, rows, r, depth + 1);
     for (long c = r->first_child; c >= 0; c = rows->v[c].next_sibling)
         print_subtree(out, rows, &rows->v[c], depth + 1);
 }
@@ -455,16 +514,18 @@ int cmd_ls(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"session", required_argument, 0, 's'}, {"tree", no_argument, 0, 't'},
+        {"helpers", no_argument, 0, 'H'},
         {"json", no_argument, 0, 'j'},          {"uid", required_argument, 0, 'u'},
         {0, 0, 0, 0},
     };
     const char *session = NULL;
-    int tree = 0, json = 0, c;
+    int tree = 0, json = 0, helpers = 0, c;
     uint64_t uid = getuid();
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 's': session = optarg; break;
         case 't': tree = 1; break;
+        case 'H': helpers = 1; break;
         case 'j': json = 1; break;
         case 'u':
             if (parse_uid(optarg, &uid) < 0)
@@ -477,5 +538,6 @@ int cmd_ls(int argc, char **argv)
         usage();
         return EXIT_USAGE;
     }
+    fold_helpers = tree && !helpers;
     return session ? ls_session((uint32_t)uid, session, tree, json) : ls_sessions((uint32_t)uid, json);
 }

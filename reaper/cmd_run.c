@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "history.h"
+#include "session_limits.h"
 #include "log.h"
 #include "metrics.h"
 #include "monitor.h"
@@ -22,7 +24,9 @@
 #include "reap.h"
 #include "registry.h"
 #include "report.h"
+#include "report_json.h"
 #include "safestr.h"
+#include "settle.h"
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
@@ -140,14 +144,27 @@ int cmd_run(int argc, char **argv)
         {"session", required_argument, 0, 's'},
         {"grace", required_argument, 0, 'g'},
         {"metrics-file", required_argument, 0, 'm'},
+        {"report", required_argument, 0, 'r'},
+        {"fail-on-leak", no_argument, 0, 'F'},
+        {"max-browsers", required_argument, 0, 'L'},
+        {"max-round-age", required_argument, 0, 'L'},
+        {"max-rss", required_argument, 0, 'L'},
         {0, 0, 0, 0},
     };
     char session[CR_SESSION_MAX] = "";
     const char *metrics_path = NULL;
     struct reap_options ro = {.grace_sec = 2.0};
-    int c;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    const char *report_path = NULL;
+    int fail_on_leak = 0, c, opt_index = 0;
+    struct limits limits = {0};
+    while ((c = getopt_long(argc, argv, "+", opts, &opt_index)) != -1) {
         switch (c) {
+        case 'r': report_path = optarg; break;
+        case 'F': fail_on_leak = 1; break;
+        case 'L':
+            if (limits_parse(&limits, opts[opt_index].name, optarg) < 0)
+                return EXIT_USAGE;
+            break;
         case 's':
             if (!session_id_valid(optarg)) {
                 fprintf(stderr, "chromereaper: invalid session id '%s' ([A-Za-z0-9._-], at most 63)\n", optarg);
@@ -226,6 +243,12 @@ int cmd_run(int argc, char **argv)
     if (monitor_init(&mon, session, (uint32_t)getuid(), ro.grace_sec) < 0 && have_registry)
         log_msg(LOG_ERROR, "session %s: cannot watch the registry", session);
     mon.metrics = &metrics;
+    struct history hist;
+    history_init(&hist, report_path != NULL);
+    mon.history = &hist;
+    mon.limits = &limits;
+    if (fail_on_leak || report_path)
+        mon.round_settle_sec = SETTLE_SEC;
     int status = supervise(child, &set, ro.grace_sec, &mon);
     ro.seen = &mon.seen;
 
@@ -237,9 +260,13 @@ int cmd_run(int argc, char **argv)
     if (!loaded)
         session_cookie_only(&s, (uint32_t)getuid(), session);
     {
+        if (fail_on_leak || report_path)
+            session_settle(&s, SETTLE_SEC);
+        history_observe(&hist, &s);
         struct reap_result r;
         int leftovers = reap_session(&s, &ro, &r);
         metrics_reaped(&metrics, &r, 0);
+        history_reap(&hist, &r, REASON_SESSION_ENDED, NULL);
         /* quiet when there was nothing to clean up */
         int touched = reap_count(&r, OUTCOME_TERMINATED) + reap_count(&r, OUTCOME_KILLED) +
                           reap_count_dirs(&r, DIR_REMOVED) > 0;
@@ -253,7 +280,22 @@ int cmd_run(int argc, char **argv)
     monitor_free(&mon);
     int ignored;
     reap_zombies(0, &ignored);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
+    history_finish(&hist);
+    int rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    if (fail_on_leak && rc == 0 && hist.leaked_procs + hist.leaked_dirs > 0) {
+        log_msg(LOG_ERROR, "session %s: the command succeeded but leaked %zu browser processes and "
+                "%zu directories (--fail-on-leak): exit status %d", session, hist.leaked_procs,
+                hist.leaked_dirs, EXIT_LEAKED);
+        rc = EXIT_LEAKED;
+    }
+    if (report_path) {
+        struct report_meta meta = {.session = session, .mode = "run", .argv = argv + optind,
+                                   .root_pid = child, .have_status = 1, .wait_status = status,
+                                   .exit_status = rc, .fail_on_leak = fail_on_leak, .limits = &limits};
+        if (report_json_write(report_path, &hist, &meta) < 0)
+            log_msg(LOG_ERROR, "session %s: cannot write the report %s: %s", session, report_path,
+                    strerror(errno));
+    }
+    history_free(&hist);
+    return rc;
 }

@@ -4,6 +4,8 @@
  * the root dies, however it dies; then it exits. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,17 +15,23 @@
 
 #include "commands.h"
 #include "launcher.h"
+#include "history.h"
+#include "session_limits.h"
 #include "log.h"
 #include "metrics.h"
 #include "monitor.h"
 #include "procfs.h"
 #include "reap.h"
 #include "report.h"
+#include "report_json.h"
+#include "safestr.h"
+#include "settle.h"
 
 #define TICK_MS 200
 
-/* A pidfd on the session's root, or -1 if it is already gone. */
-static int pin_root(uint32_t uid, const char *session)
+/* A pidfd on the session's root (its pid in *root_pid), or -1 if it is
+ * already gone. */
+static int pin_root(uint32_t uid, const char *session, pid_t *root_pid)
 {
     struct cr_registry reg;
     if (registry_open(&reg, uid, session, 0, NULL, 0) != CR_REG_OK)
@@ -31,6 +39,7 @@ static int pin_root(uint32_t uid, const char *session)
     pid_t pid = __atomic_load_n(&reg.hdr->root_pid, __ATOMIC_ACQUIRE);
     uint64_t start = reg.hdr->root_start_time;
     registry_close(&reg);
+    *root_pid = pid;
     if (pid <= 0)
         return -1;
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -40,6 +49,59 @@ static int pin_root(uint32_t uid, const char *session)
         fd = -1;
     }
     return fd;
+}
+
+/* CHROMEREAPER_REPORT for preload mode: a relative path is the root's
+ * (the watchdog runs in /), and the root's command line is read while the
+ * root lives. */
+struct watch_report {
+    char path[PATH_MAX];
+    char cmdline[8192];
+    char *argv[128];
+};
+
+static void watch_report_init(struct watch_report *w, pid_t root)
+{
+    const char *env = getenv("CHROMEREAPER_REPORT");
+    if (!env || !*env)
+        return;
+    if (env[0] == '/') {
+        cr_strlcpy(w->path, env, sizeof w->path);
+    } else {
+        char link[64], cwd[PATH_MAX];
+        ssize_t n = -1;
+        if (proc_path(link, sizeof link, root, "cwd") == 0)
+            n = readlink(link, cwd, sizeof cwd - 1);
+        if (n < 0) {
+            log_msg(LOG_ERROR, "CHROMEREAPER_REPORT=%s: cannot read the bot's working directory", env);
+            return;
+        }
+        cwd[n] = '\0';
+        cr_strlcpy(w->path, cwd, sizeof w->path);
+        cr_strlcat(w->path, "/", sizeof w->path);
+        if (cr_strlcat(w->path, env, sizeof w->path) >= sizeof w->path)
+            w->path[0] = '\0'; /* too long: no report rather than one in the wrong place */
+    }
+    size_t len = 0, k = 0;
+    if (proc_file_read(root, "cmdline", w->cmdline, sizeof w->cmdline, &len) < 0)
+        len = 0;
+    for (size_t i = 0; i < len && k + 1 < sizeof w->argv / sizeof *w->argv; i += strlen(w->cmdline + i) + 1)
+        w->argv[k++] = w->cmdline + i;
+    w->argv[k] = NULL;
+}
+
+static void watch_report_finish(struct watch_report *w, struct history *h, const char *session,
+                                pid_t root, const struct limits *limits)
+{
+    history_finish(h);
+    if (w->path[0]) {
+        struct report_meta meta = {.session = session, .mode = "watch", .argv = w->argv,
+                                   .root_pid = root, .exit_status = -1, .limits = limits};
+        if (report_json_write(w->path, h, &meta) < 0)
+            log_msg(LOG_ERROR, "session %s: cannot write the report %s: %s", session, w->path,
+                    strerror(errno));
+    }
+    history_free(h);
 }
 
 int cmd_watch(int argc, char **argv)
@@ -72,7 +134,16 @@ int cmd_watch(int argc, char **argv)
         return EXIT_USAGE;
     }
     uint32_t uid = (uint32_t)getuid();
-    int root = pin_root(uid, session);
+    pid_t root_pid = 0;
+    int root = pin_root(uid, session, &root_pid);
+    struct limits limits = {0};
+    if (limits_from_env(&limits) < 0)
+        log_msg(LOG_ERROR, "session %s: ignoring the limits in the environment", session);
+    struct watch_report report = {0};
+    if (root >= 0)
+        watch_report_init(&report, root_pid);
+    struct history hist;
+    history_init(&hist, report.path[0] != '\0');
     struct monitor mon;
     if (monitor_init(&mon, session, uid, grace) < 0) {
         log_msg(LOG_ERROR, "session %s: no registry to watch", session);
@@ -83,6 +154,10 @@ int cmd_watch(int argc, char **argv)
     mon.metrics = &metrics;
     struct launcher_tie tie;
     launcher_tie_init(&tie, uid, session);
+    mon.history = &hist;
+    mon.limits = &limits;
+    if (report.path[0])
+        mon.round_settle_sec = SETTLE_SEC; /* the report judges what had to be killed */
     while (root >= 0) {
         struct pollfd p[2] = {{.fd = root, .events = POLLIN},
                               {.fd = launcher_tie_fd(&tie), .events = POLLIN}};
@@ -99,6 +174,7 @@ int cmd_watch(int argc, char **argv)
             launcher_tie_free(&tie);
             monitor_free(&mon);
             close(root);
+            watch_report_finish(&report, &hist, session, root_pid, &limits);
             return EXIT_DONE;
         }
     }
@@ -115,20 +191,26 @@ int cmd_watch(int argc, char **argv)
     if (st == CR_REG_MISSING || st == CR_REG_REAPED) {
         log_msg(LOG_INFO, "session %s: %s", session, why);
         monitor_free(&mon);
+        watch_report_finish(&report, &hist, session, root_pid, &limits);
         return EXIT_DONE;
     }
     if (st != CR_REG_OK) { /* changed under us (truncated...): the cookie still says who is ours */
         log_msg(LOG_WARN, "session %s: %s: reaping by cookie and descendants only", session, why);
         session_cookie_only(&s, uid, session);
     }
+    if (report.path[0])
+        session_settle(&s, SETTLE_SEC);
+    history_observe(&hist, &s);
     struct reap_options ro = {.grace_sec = grace, .seen = &mon.seen, .began_ticks = launcher_began};
     struct reap_result r;
     int rc = reap_session(&s, &ro, &r) == 0 ? EXIT_DONE : EXIT_LEFTOVERS;
     metrics_reaped(&metrics, &r, 0);
+    history_reap(&hist, &r, REASON_SESSION_ENDED, NULL);
     if (log_enabled(LOG_INFO))
         report_text(stderr, &r);
     reap_result_free(&r);
     session_free(&s);
     monitor_free(&mon);
+    watch_report_finish(&report, &hist, session, root_pid, &limits);
     return rc;
 }

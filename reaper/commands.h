@@ -11,6 +11,7 @@ enum exit_code {
     EXIT_USAGE = 2,
     EXIT_REGISTRY = 3,  /* registry missing, corrupt, foreign or of another version */
     EXIT_BUSY = 4,      /* reap: another process held the session's lock too long */
+    EXIT_LEAKED = 86,   /* run --fail-on-leak: the command succeeded, the session leaked */
 };
 
 int cmd_run(int argc, char **argv);

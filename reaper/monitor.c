@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "breaker.h"
+#include "history.h"
 #include "log.h"
 #include "procfs.h"
 #include "reap.h"
@@ -49,6 +51,7 @@ void monitor_free(struct monitor *m)
     free(m->roots_seen_alive.v);
     free(m->rounds_done.v);
     dirseen_free(&m->seen);
+    settle_clock_free(&m->settling);
     registry_close(&m->reg);
     memset(m, 0, sizeof *m);
 }
@@ -200,6 +203,8 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
             watch_root(m, r->root);
             continue;
         }
+        if (settle_round_waiting(&m->settling, r, m->round_settle_sec, now_ms() / 1e3))
+            continue;
         key_set_add(&m->rounds_done, &r->root->key);
         struct reap_options opt = {.grace_sec = m->grace_sec, .spare_root = 1, .round = r, .seen = &m->seen,
                                    .round_root_seen = key_set_has(&m->roots_seen_alive, &r->root->key)};
@@ -208,6 +213,8 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
         metrics_reaped(m->metrics, &res, 1);
         reaped++;
         size_t killed = reap_count(&res, OUTCOME_TERMINATED) + reap_count(&res, OUTCOME_KILLED);
+        if (m->history)
+            history_reap(m->history, &res, REASON_ROUND_ENDED, &r->root->key);
         log_msg(LOG_INFO, "session %s: round of %s %d ended: %zu processes killed, %zu directories removed, %zu survived, %.0f ms",
                 s->id, role_name(r->root->role), (int)r->root->key.pid, killed,
                 reap_count_dirs(&res, DIR_REMOVED), reap_count(&res, OUTCOME_SURVIVED), res.millis);
@@ -217,6 +224,7 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
         r->reaped = 1;
         r->root->reaped = 1;
     }
+    reaped += breaker_apply(m->limits, s, &rs, m->grace_sec, &m->seen, m->history);
     recycle(s);
     rounds_free(&rs);
     return reaped;
@@ -246,6 +254,8 @@ int monitor_tick(struct monitor *m)
         return rs == CR_REG_MISSING || rs == CR_REG_REAPED ? -1 : 0;
     }
     observe_browsers(m, &s);
+    if (m->history)
+        history_observe(m->history, &s);
     int reaped = reap_finished_rounds(m, &s);
     session_free(&s);
     m->rounds_reaped += (uint32_t)reaped;

@@ -12,6 +12,10 @@
 #include "dirseen.h"
 #include "registry.h"
 #include "session.h"
+#include "settle.h"
+
+struct history;
+struct limits;
 
 struct key_set {
     struct tracked_key *v;
@@ -37,6 +41,10 @@ struct monitor {
     struct dirseen seen; /* profiles seen on live browsers' command lines */
     struct key_set roots_seen_alive; /* round roots seen alive, start time checked */
     struct key_set rounds_done;      /* rounds this monitor reaped: once is final */
+    struct history *history;     /* what it saw and reaped is added here, if set */
+    const struct limits *limits; /* the circuit breaker's, if set */
+    double round_settle_sec;     /* a quit browser's time to exit before its round is reaped */
+    struct settle_clock settling;
 };
 
 /* 0, or -1 if the session's registry cannot be opened. */

@@ -391,6 +391,12 @@ void session_cookie_only(struct session *s, uint32_t uid, const char *id)
     cr_strlcpy(s->id, id, sizeof s->id);
 }
 
+int tracked_key_alive(const struct tracked_key *k)
+{
+    struct proc_stat st;
+    return proc_stat_read(k->pid, &st) == 0 && st.start_time == k->start_time && st.state != 'Z';
+}
+
 int session_root_alive(const struct session *s)
 {
     struct proc_stat st;

@@ -106,6 +106,9 @@ void session_free(struct session *s);
  * read-only): reaping it relies on the cookie scan and descendant walk. */
 void session_cookie_only(struct session *s, uint32_t uid, const char *id);
 
+/* 1 if the process is alive (same start time, not a zombie). */
+int tracked_key_alive(const struct tracked_key *k);
+
 /* 1 if the session's root process is alive (same start time). */
 int session_root_alive(const struct session *s);
 

@@ -13,7 +13,7 @@
 # suites run (tests/fixtures/go/).
 set -eu
 cd "$(dirname "$0")/.."
-PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium pkg-config gcc make valgrind util-linux mount man-db groff-base systemd golang-go"
+PKGS="libcriterion-dev uthash-dev chromium chromium-driver python3-selenium python3-pytest python3-jsonschema pkg-config gcc make valgrind util-linux mount man-db groff-base systemd golang-go"
 BENCH_PKGS="gnuplot-nox python3-psutil procps util-linux"
 FUZZ_PKGS="clang libclang-rt-dev util-linux"
 # promtool, which the metrics suite checks --metrics-file output with (the
