@@ -57,12 +57,20 @@ static int run_bot(const char *const *opts, const char *script, const char *cons
     return ts_run(argv, out);
 }
 
-/* Validates `path` with tests/e2e/validate_report.py; its output in *out. */
-static int validate(const char *path, char **out)
+/* Validates `path` with tests/e2e/validate_report.py (python3-jsonschema,
+ * or with `builtin` its own small validator); its output in *out. */
+static int validate_with(const char *path, int builtin, char **out)
 {
     char *argv[] = {"/usr/bin/python3", (char *)ts_source("tests/e2e/validate_report.py"),
-                    (char *)ts_source("docs/report.schema.json"), (char *)path, NULL};
+                    builtin ? "--builtin" : (char *)ts_source("docs/report.schema.json"),
+                    builtin ? (char *)ts_source("docs/report.schema.json") : (char *)path,
+                    builtin ? (char *)path : NULL, NULL};
     return ts_run(argv, out);
+}
+
+static int validate(const char *path, char **out)
+{
+    return validate_with(path, 0, out);
 }
 
 static int count(const char *text, const char *needle)
@@ -87,6 +95,9 @@ Test(audit, run_report_of_a_selenium_bot_matches_the_schema)
     int v = validate(report, &check);
     cr_assert_eq(v, 0, "the report does not validate: %s\n%s", check, json);
     cr_assert(strstr(check, "valid ("), "%s", check);
+    free(check);
+    cr_assert_eq(validate_with(report, 1, &check), 0, "the built-in validator: %s\n%s", check, json);
+    cr_assert(strstr(check, "valid (built-in validator)"), "%s", check);
     cr_assert(strstr(json, "\"mode\":\"run\""), "%s", json);
     cr_assert(strstr(json, "\"command_exit\":{\"code\":0}"), "%s", json);
     cr_assert(strstr(json, "\"role\":\"driver\",\"exe\":\"/usr/lib/chromium/chromedriver\""), "%s", json);
@@ -128,6 +139,9 @@ Test(audit, validator_rejects_a_report_that_breaks_the_schema)
     fputs(json, f);
     fclose(f);
     cr_assert_eq(validate(broken, &check), 1, "a report with outcome \"zombie\" validated: %s", check);
+    cr_assert(strstr(check, "zombie"), "%s", check);
+    free(check);
+    cr_assert_eq(validate_with(broken, 1, &check), 1, "the built-in validator took it: %s", check);
     cr_assert(strstr(check, "zombie"), "%s", check);
     free(json);
     free(check);
@@ -349,5 +363,37 @@ Test(audit, pytest_plugin_fails_the_test_that_leaks_and_only_it)
     cr_assert(strstr(out, " --tree:"), "%s", out);
     cr_assert(strstr(out, "-- round 1: driver "), "%s", out);
     cr_assert(strstr(out, "/usr/lib/chromium/chromedriver"), "%s", out);
+    free(out);
+}
+
+/* Preload mode: the watchdog takes the limits from the environment. */
+Test(audit, watchdog_applies_max_browsers_from_the_environment)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/bot.log", outdir);
+    char *argv[] = {"/usr/bin/python3", (char *)ts_source("tests/e2e/abandon_bot.py"), "--browsers", "2",
+                    "--wait-dead", "1", NULL};
+    setenv("LD_PRELOAD", ts_build("libchromereaper.so"), 1);
+    setenv("CHROMEREAPER_MAX_BROWSERS", "1", 1);
+    setenv("CHROMEREAPER_REPORT", report, 1);
+    pid_t bot = ts_spawn(argv, NULL, log);
+    unsetenv("LD_PRELOAD");
+    unsetenv("CHROMEREAPER_MAX_BROWSERS");
+    unsetenv("CHROMEREAPER_REPORT");
+    int st = ts_waitpid(bot, 200);
+    char *out = ts_slurp(log);
+    if (st == -1)
+        ts_kill(bot, SIGKILL);
+    cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the bot: %#x: %s", st, out);
+    cr_assert(strstr(out, "dead 1 of 2"), "%s", out);
+    /* the watchdog writes the report once it has reaped the rest */
+    cr_assert_eq(ts_wait_file(report, 60), 0, "no report: %s", out);
+    char *json = ts_slurp(report), *check = NULL;
+    cr_assert_eq(validate(report, &check), 0, "%s\n%s", check, json);
+    cr_assert(strstr(json, "\"limits\":{\"max_browsers\":1,"), "%s", json);
+    cr_assert_eq(count(json, "\"reason\":\"max-browsers\""), 1, "%s", json);
+    cr_assert_eq(count(json, "\"ended_by\":\"max-browsers\""), 1, "%s", json);
+    free(json);
+    free(check);
     free(out);
 }
