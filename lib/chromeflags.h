@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 #define CR_CHROME_FLAGS_VAR "CHROMEREAPER_CHROME_FLAGS"
-#define CR_CHROME_FLAGS_MAX 32    /* switches taken from the variable */
-#define CR_CHROME_FLAGS_LEN 2048  /* bytes of the variable used */
-#define CR_CHROME_FLAGS_ARGV_MAX 1024 /* a longer command line is left alone */
+#define CR_CHROME_FLAGS_MAX 16    /* switches taken from the variable */
+#define CR_CHROME_FLAGS_LEN 512   /* bytes of the variable used */
+#define CR_CHROME_FLAGS_ARGV_MAX 128 /* a longer command line is left alone */
 
 /* Splits `value` on blanks into at most `max` switches, copied into `buf`
  * (`words` point into it).  Only "--name" and "--name=value" words of
