@@ -1,6 +1,8 @@
 /* The circuit breaker's decision (reaper/session_limits.c) and the leak gate's
  * rule (reaper/leakrule.c), as tables: pure functions of facts. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../reaper/history.h"
@@ -60,7 +62,7 @@ Test(breaker_rules, choose_table)
     }
 }
 
-Test(breaker_rules, parse_rejects_nonsense)
+Test(breaker_rules, parse_rejects_nonsense, .init = cr_redirect_stderr)
 {
     struct limits l = {0};
     cr_expect_eq(limits_parse(&l, "max-browsers", "2"), 0);
@@ -74,6 +76,15 @@ Test(breaker_rules, parse_rejects_nonsense)
                             {"max-rss", "10k"}, {"max-what", "1"}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_expect_eq(limits_parse(&l, bad[i][0], bad[i][1]), -1, "%s %s accepted", bad[i][0], bad[i][1]);
+    fflush(stderr);
+    cr_expect_stderr_eq_str("chromereaper: max-browsers takes a whole number from 1 to 100000\n"
+                            "chromereaper: max-browsers takes a whole number from 1 to 100000\n"
+                            "chromereaper: max-browsers takes a whole number from 1 to 100000\n"
+                            "chromereaper: max-round-age takes seconds (more than 0)\n"
+                            "chromereaper: max-round-age takes seconds (more than 0)\n"
+                            "chromereaper: max-rss takes mebibytes (more than 0)\n"
+                            "chromereaper: max-rss takes mebibytes (more than 0)\n"
+                            "chromereaper: no such limit 'max-what'\n");
 }
 
 Test(breaker_rules, leak_rule_table)
