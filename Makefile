@@ -116,8 +116,21 @@ $(TESTS): $(TEST_OBJ) $(LIB_OBJ) $(TESTED_REAPER_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(CRITERION_LIBS) -lpthread
 
+# Fixtures that play the browser stack run under its programs' real file
+# names (the reaper classifies by /proc/<pid>/exe): hard links F.d/NAME of
+# fixture F (tests/fixtures/fx_realname.h).
+FIXTURE_LINKS := fake_chromium:chromium fake_chromium:chrome_crashpad_handler bench_tree:chromium \
+                 dirs_browser:chromium rounds_bot:chromedriver
+define fixture_link
+$(BUILD)/fixtures/$(1).d/$(2): $(BUILD)/fixtures/$(1)
+	@mkdir -p $$(@D)
+	@ln -f $$< $$@
+endef
+$(foreach l,$(FIXTURE_LINKS),$(eval $(call fixture_link,$(word 1,$(subst :, ,$(l))),$(word 2,$(subst :, ,$(l))))))
+FIXTURE_LINK_FILES := $(foreach l,$(FIXTURE_LINKS),$(BUILD)/fixtures/$(subst :,.d/,$(l)))
+
 # everything `make test` runs, in this build directory
-test-programs: all $(FIXTURES) $(GO_LAUNCHER) $(TESTS)
+test-programs: all $(FIXTURES) $(FIXTURE_LINK_FILES) $(GO_LAUNCHER) $(TESTS)
 
 $(SAN_TESTS): $(UNIT_SRC) $(LIB_SRC) $(wildcard lib/*.h tests/support/*.h)
 	@mkdir -p $(@D)
@@ -209,7 +222,8 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
 
 bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory -s all $(BUILD)/fixtures/bench_tree $(BENCH_PROGS) $(BENCH_EMPTY)
+	@$(MAKE) --no-print-directory -s all $(BUILD)/fixtures/bench_tree $(BUILD)/fixtures/bench_tree.d/chromium \
+		$(BENCH_PROGS) $(BENCH_EMPTY)
 	@bench/run.sh
 
 # make install / make uninstall [PREFIX=/usr/local] [DESTDIR=]: the CLI, the

@@ -36,23 +36,35 @@ static enum cr_role role_of_type(const char *type)
     return CR_ROLE_UTILITY;
 }
 
-enum cr_role role_classify_argv(const char *const *argv)
+/* The file name of the executable, without the " (deleted)" that
+ * /proc/<pid>/exe adds once the file was replaced (a package upgrade). */
+static const char *exe_name(const char *exe, char *buf, size_t cap)
 {
-    if (!argv || !argv[0])
+    cr_strlcpy(buf, cr_basename(exe), cap);
+    size_t n = strlen(buf), tail = sizeof " (deleted)" - 1;
+    if (n > tail && strcmp(buf + n - tail, " (deleted)") == 0)
+        buf[n - tail] = '\0';
+    return buf;
+}
+
+enum cr_role role_classify(const char *exe, const char *const *argv)
+{
+    if (!exe || !exe[0] || !argv || !argv[0])
         return CR_ROLE_UNKNOWN;
-    const char *prog = cr_basename(argv[0]);
+    char name[256];
+    const char *prog = exe_name(exe, name, sizeof name);
     size_t first_arg = 1;
-    /* "/bin/sh /usr/bin/chromium ...": a launcher script counts as what it runs */
+    /* "/bin/sh /usr/bin/chromium ...": a launcher script counts as what it
+     * runs; the script is the file the shell reads, named by argv[1] */
     if (name_in(prog, shell_names) && argv[1] && argv[1][0] != '-') {
-        prog = cr_basename(argv[1]);
+        prog = exe_name(argv[1], name, sizeof name);
         first_arg = 2;
     }
     if (strncmp(prog, "chromedriver", 12) == 0)
         return CR_ROLE_DRIVER;
     if (strcmp(prog, "chrome_crashpad_handler") == 0 || strcmp(prog, "crashpad_handler") == 0)
         return CR_ROLE_CRASHPAD;
-    int browser_like = name_in(prog, browser_names) || strcmp(prog, "exe") == 0;
-    if (!browser_like)
+    if (!name_in(prog, browser_names))
         return CR_ROLE_OTHER;
     for (size_t i = first_arg; argv[i]; i++) {
         const char *type = cr_env_value(argv[i], "--type");
@@ -93,13 +105,13 @@ static size_t cmdline_to_argv(const char *buf, size_t len, char *copy, const cha
     return argc;
 }
 
-enum cr_role role_classify_cmdline(const char *buf, size_t len)
+enum cr_role role_classify_cmdline(const char *exe, const char *buf, size_t len)
 {
     char copy[CMDLINE_COPY_MAX];
     const char *argv[CMDLINE_ARGS_MAX];
     if (cmdline_to_argv(buf, len, copy, argv) == 0)
         return CR_ROLE_UNKNOWN;
-    return role_classify_argv(argv);
+    return role_classify(exe, argv);
 }
 
 enum cr_role role_of_fork_child(enum cr_role parent)
@@ -129,9 +141,7 @@ int role_utility_subtype_argv(const char *const *argv, char *out, size_t cap)
     if (cap == 0)
         return 0;
     out[0] = '\0';
-    if (role_classify_argv(argv) != CR_ROLE_UTILITY)
-        return 0;
-    for (size_t i = 1; argv[i]; i++) {
+    for (size_t i = 1; argv && argv[0] && argv[i]; i++) {
         const char *v = cr_env_value(argv[i], "--utility-sub-type");
         if (!v)
             continue;

@@ -61,17 +61,19 @@ static int rows_has(const struct rows *r, pid_t pid, uint64_t start)
     return 0;
 }
 
-/* The role of a live process from its command line, and a utility's
+/* The role of a live process from its executable and command line, and a utility's
  * sub-type (kept out of the registry: only the live command line says). */
 static enum cr_role live_role(pid_t pid, char *subtype, size_t cap)
 {
-    char buf[8192];
+    char buf[8192], exe[CR_EXE_MAX];
     size_t len;
     subtype[0] = '\0';
-    if (proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)
+    if (proc_exe_read(pid, exe, sizeof exe) < 0 || proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)
         return CR_ROLE_UNKNOWN;
-    role_utility_subtype_cmdline(buf, len, subtype, cap);
-    return role_classify_cmdline(buf, len);
+    enum cr_role role = role_classify_cmdline(exe, buf, len);
+    if (role == CR_ROLE_UTILITY)
+        role_utility_subtype_cmdline(buf, len, subtype, cap);
+    return role;
 }
 
 /* Records made inside a PID namespace (Chrome's sandboxed zygote and what

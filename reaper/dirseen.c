@@ -10,10 +10,10 @@
 
 void dirseen_observe(struct dirseen *ds, pid_t pid, const char *cookie)
 {
-    char buf[8192];
+    char buf[8192], exe[4096];
     size_t len;
-    if (proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0 ||
-        role_classify_cmdline(buf, len) != CR_ROLE_BROWSER || proc_environ_has(pid, cookie) != 1)
+    if (proc_exe_read(pid, exe, sizeof exe) < 0 || proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0 ||
+        role_classify_cmdline(exe, buf, len) != CR_ROLE_BROWSER || proc_environ_has(pid, cookie) != 1)
         return;
     const char *udd = role_user_data_dir_cmdline(buf, len);
     struct rmtree_stat st;

@@ -94,13 +94,15 @@ static struct target *find_target(const struct reap_result *r, pid_t pid)
     return NULL;
 }
 
+/* By the real executable (unreadable for another uid, or a non-dumpable
+ * process of ours when we are not root: CR_ROLE_UNKNOWN). */
 static enum cr_role live_role(pid_t pid)
 {
-    char buf[8192];
+    char buf[8192], exe[CR_EXE_MAX];
     size_t len;
-    if (proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)
+    if (proc_exe_read(pid, exe, sizeof exe) < 0 || proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)
         return CR_ROLE_UNKNOWN;
-    return role_classify_cmdline(buf, len);
+    return role_classify_cmdline(exe, buf, len);
 }
 
 /* The session cookie in the process's environment, read once per
@@ -240,7 +242,10 @@ static void plan_tracked(struct plan *p, struct tracked *t)
     if (!n)
         return; /* exited */
     /* a round's members are all its business; a session's, its browser stack */
-    if (p->opt->round || role_is_browser_stack(t->role) || role_is_browser_stack(live_role(n->pid)))
+    /* the browser stack, by its real executable; the record's role is only
+     * a fallback for a process whose executable we may not read */
+    enum cr_role live = live_role(n->pid);
+    if (role_is_browser_stack(live != CR_ROLE_UNKNOWN ? live : t->role))
         add_target(p, n, FOUND_REGISTRY, t);
 }
 

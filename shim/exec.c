@@ -79,7 +79,7 @@ static int exec_tracked_call(const struct exec_call *c, const char *exe, char *c
     if (!shim_active())
         return exec_real(c, argv, envp);
     const char *flags = shim_env(CR_CHROME_FLAGS_VAR);
-    if (flags && *flags && argv && role_classify_argv((const char *const *)argv) == CR_ROLE_BROWSER)
+    if (flags && *flags && argv && shim_classify(exe, (const char *const *)argv) == CR_ROLE_BROWSER)
         return exec_browser(c, exe, argv, envp, flags);
     return exec_session(c, exe, argv, envp);
 }

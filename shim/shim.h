@@ -44,6 +44,9 @@ void shim_resolve_real(void);
 int shim_active(void);
 /* The role of the image this process runs (its fork children inherit it). */
 enum cr_role shim_role(void);
+/* role_classify of what an exec or spawn of `exe` runs: "/proc/self/exe"
+ * is this process's own executable.  Async-signal-safe. */
+enum cr_role shim_classify(const char *exe, const char *const *argv);
 
 /* A process this one started (fork/posix_spawn) or this process about to
  * exec (`pid` = 0): `argv` NULL means "same image as ours". */

@@ -125,6 +125,15 @@ void shim_forked_by_zygote(int parent_was_ns_init)
     memset(&registry, 0, sizeof registry);
 }
 
+enum cr_role shim_classify(const char *exe, const char *const *argv)
+{
+    /* the Go/Rust/runc re-exec: /proc/self/exe is this very image */
+    char self[CR_EXE_MAX];
+    if (exe && strcmp(exe, "/proc/self/exe") == 0 && proc_exe_read(0, self, sizeof self) == 0)
+        exe = self;
+    return role_classify(exe, argv);
+}
+
 /* `pid` 0 is this process, which may be a vfork child: no writes to
  * anything but the stack and the registry. */
 /* Is the file still the one we mapped, at least as long?  Checked before
@@ -166,7 +175,7 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
     enum cr_role role;
     const char *udd = NULL;
     if (argv) {
-        role = role_classify_argv(argv);
+        role = shim_classify(exe, argv);
         udd = role_user_data_dir_argv(argv);
     } else {
         role = seen_by == CR_SEEN_FORK ? role_of_fork_child(own_role) : own_role;
@@ -439,11 +448,11 @@ __attribute__((constructor)) static void shim_init(void)
     } else if (open_or_create_session(&created) == 0) {
         char cmdline[8192];
         size_t len = 0;
-        if (proc_file_read(0, "cmdline", cmdline, sizeof cmdline, &len) == 0)
-            own_role = role_classify_cmdline(cmdline, len);
-        active = 1;
         char exe[CR_EXE_MAX];
         proc_exe_read(0, exe, sizeof exe);
+        if (proc_file_read(0, "cmdline", cmdline, sizeof cmdline, &len) == 0)
+            own_role = role_classify_cmdline(exe, cmdline, len);
+        active = 1;
         shim_record_process(0, created ? CR_SEEN_ROOT : CR_SEEN_CONSTRUCTOR, exe, NULL);
         if (created) {
             struct proc_stat st;

@@ -240,11 +240,11 @@ TestSuite(e2e_sandbox, .init = setup, .fini = teardown, .timeout = 300);
 /* The role `ls` must show for a live process: from its command line. */
 static enum cr_role expected_role(pid_t pid, char *out, size_t len)
 {
-    char buf[8192], sub[32];
+    char buf[8192], sub[32], exe[4096];
     size_t n = 0;
     enum cr_role role = CR_ROLE_UNKNOWN;
-    if (proc_file_read(pid, "cmdline", buf, sizeof buf, &n) == 0)
-        role = role_classify_cmdline(buf, n);
+    if (proc_exe_read(pid, exe, sizeof exe) == 0 && proc_file_read(pid, "cmdline", buf, sizeof buf, &n) == 0)
+        role = role_classify_cmdline(exe, buf, n);
     if (role == CR_ROLE_UTILITY && role_utility_subtype_cmdline(buf, n, sub, sizeof sub))
         snprintf(out, len, "utility:%s", sub);
     else

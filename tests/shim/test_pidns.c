@@ -123,7 +123,7 @@ Test(shim_pidns, records_in_a_pid_namespace, .init = shx_init, .fini = pidns_fin
     shx_tmpdir();
     cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     const char *chromium = shx_tmp("chromium");
-    cr_assert_eq(symlink(ts_build("fixtures/fx_path_clone_newpid"), chromium), 0);
+    cr_assert_eq(link(ts_build("fixtures/fx_path_clone_newpid"), chromium), 0);
     char out_arg[600];
     snprintf(out_arg, sizeof out_arg, "--fx-out=%s", shx_tmp("out"));
     char *argv[] = {(char *)chromium, out_arg, NULL};

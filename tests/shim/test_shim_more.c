@@ -342,14 +342,14 @@ Test(shim_unusable, registry_with_wrong_mode_left_alone, .init = shx_init, .fini
 
 /* ------------------------------------------------------------ shim_mkdtemp */
 
-/* fx_mkdtemp through a symlink named "chromium": a browser by its command
+/* fx_mkdtemp through a hard link named "chromium": a browser by its file
  * line.  Its mkdtemp and its --user-data-dir are recorded. */
 Test(shim_mkdtemp, browser_records_its_directories, .init = shx_init, .fini = shx_fini)
 {
     shx_session();
     shx_tmpdir();
     const char *browser = shx_tmp("chromium");
-    cr_assert_eq(symlink(ts_build("fixtures/fx_mkdtemp"), browser), 0, "symlink: %s", strerror(errno));
+    cr_assert_eq(link(ts_build("fixtures/fx_mkdtemp"), browser), 0, "link: %s", strerror(errno));
     char udd[600];
     snprintf(udd, sizeof udd, "--user-data-dir=%s", shx_tmp("profile"));
     char *argv[] = {(char *)browser, shx.tmp, (char *)shx_tmp("out"), udd, NULL};

@@ -1,4 +1,7 @@
-/* lib/role.c: classifying command lines of the browser stack. */
+/* lib/role.c: classifying processes of the browser stack by their real
+ * executable and command line.  The tables describe processes whose
+ * executable is what their argv[0] names (expect_argv, expect_cmdline);
+ * role_exe checks that argv[0] itself never decides. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +13,26 @@
 
 static void expect_argv(const char *const *argv, enum cr_role want)
 {
-    enum cr_role got = role_classify_argv(argv);
+    enum cr_role got = role_classify(argv[0], argv);
     cr_expect_eq(got, want, "{%s, %s, ...}: got %s, want %s", argv[0] ? argv[0] : "(null)",
                  argv[0] && argv[1] ? argv[1] : "(null)", role_name(got), role_name(want));
 }
 
+/* The executable: the command line's first word. */
+static const char *first_word(const char *buf, size_t len, char *exe, size_t cap)
+{
+    size_t n = 0;
+    while (n < len && n + 1 < cap && buf[n] && buf[n] != ' ')
+        n++;
+    memcpy(exe, buf, n);
+    exe[n] = '\0';
+    return exe;
+}
+
 static void expect_cmdline(const char *buf, size_t len, enum cr_role want, const char *what)
 {
-    enum cr_role got = role_classify_cmdline(buf, len);
+    char exe[256];
+    enum cr_role got = role_classify_cmdline(first_word(buf, len, exe, sizeof exe), buf, len);
     cr_expect_eq(got, want, "%s: got %s, want %s", what, role_name(got), role_name(want));
 }
 
@@ -96,10 +111,12 @@ Test(role_argv, children_by_type)
     expect_argv(ARGV("/usr/lib/chromium/chromium", "--type=utility",
                      "--utility-sub-type=storage.mojom.StorageService"),
                 CR_ROLE_UTILITY);
-    /* Chrome re-executes itself through /proc/self/exe */
-    expect_argv(ARGV("/proc/self/exe", "--type=utility"), CR_ROLE_UTILITY);
-    expect_argv(ARGV("/proc/self/exe", "--type=renderer"), CR_ROLE_RENDERER);
-    expect_argv(ARGV("/proc/self/exe"), CR_ROLE_BROWSER);
+    /* Chrome re-executes itself through /proc/self/exe: its executable is
+     * still chromium */
+    cr_expect_eq(role_classify("/usr/lib/chromium/chromium", ARGV("/proc/self/exe", "--type=utility")),
+                 CR_ROLE_UTILITY);
+    cr_expect_eq(role_classify("/usr/lib/chromium/chromium", ARGV("/proc/self/exe", "--type=renderer")),
+                 CR_ROLE_RENDERER);
     /* helper types without a role of their own are utilities */
     expect_argv(ARGV("/opt/google/chrome/chrome", "--type=broker"), CR_ROLE_UTILITY);
     expect_argv(ARGV("/opt/google/chrome/chrome", "--type=ppapi"), CR_ROLE_UTILITY);
@@ -124,9 +141,36 @@ Test(role_argv, crashpad)
 
 Test(role_argv, unknown)
 {
-    cr_expect_eq(role_classify_argv(NULL), CR_ROLE_UNKNOWN);
+    cr_expect_eq(role_classify("/usr/lib/chromium/chromium", NULL), CR_ROLE_UNKNOWN);
     const char *const empty[] = {NULL};
-    cr_expect_eq(role_classify_argv(empty), CR_ROLE_UNKNOWN);
+    cr_expect_eq(role_classify("/usr/lib/chromium/chromium", empty), CR_ROLE_UNKNOWN);
+    /* an executable we may not read (another uid, a non-dumpable process) */
+    cr_expect_eq(role_classify("", ARGV("/usr/lib/chromium/chromium")), CR_ROLE_UNKNOWN);
+    cr_expect_eq(role_classify(NULL, ARGV("/usr/lib/chromium/chromium")), CR_ROLE_UNKNOWN);
+}
+
+/* argv[0] is whatever a program likes: the executable decides. */
+Test(role_exe, argv0_never_decides)
+{
+    /* the Go/Rust/runc re-exec of a helper of the bot */
+    cr_expect_eq(role_classify("/usr/local/bin/helper", ARGV("/proc/self/exe", "init")), CR_ROLE_OTHER);
+    cr_expect_eq(role_classify("/usr/local/bin/helper", ARGV("exe")), CR_ROLE_OTHER);
+    cr_expect_eq(role_classify("/usr/bin/runc", ARGV("/proc/self/exe", "init")), CR_ROLE_OTHER);
+    /* a program naming itself after the browser stack */
+    cr_expect_eq(role_classify("/usr/bin/python3.11", ARGV("chromium", "--type=renderer")), CR_ROLE_OTHER);
+    cr_expect_eq(role_classify("/usr/bin/sleep", ARGV("chromedriver", "--port=1")), CR_ROLE_OTHER);
+    cr_expect_eq(role_classify("/usr/bin/sleep", ARGV("chrome_crashpad_handler")), CR_ROLE_OTHER);
+    /* and the browser stack under any argv[0] */
+    cr_expect_eq(role_classify("/usr/lib/chromium/chromium", ARGV("exe", "--type=gpu-process")), CR_ROLE_GPU);
+    cr_expect_eq(role_classify("/usr/bin/chromedriver", ARGV("driver")), CR_ROLE_DRIVER);
+    /* a file replaced since it was started (a package upgrade) */
+    cr_expect_eq(role_classify("/usr/lib/chromium/chromium (deleted)", ARGV("/usr/lib/chromium/chromium")),
+                 CR_ROLE_BROWSER);
+    cr_expect_eq(role_classify("/opt/google/chrome/chrome_crashpad_handler (deleted)", ARGV("x")),
+                 CR_ROLE_CRASHPAD);
+    /* a shell is what its script is, never what its argv[0] says */
+    cr_expect_eq(role_classify("/usr/bin/dash", ARGV("chromium", "/usr/bin/chromium")), CR_ROLE_BROWSER);
+    cr_expect_eq(role_classify("/usr/bin/dash", ARGV("chromium", "/tmp/job.sh")), CR_ROLE_OTHER);
 }
 
 Test(role_cmdline, proc_form)
@@ -213,13 +257,13 @@ Test(role_cmdline, huge)
         memcpy(buf + len, "-x\0", 3);
         len += 3;
     }
-    enum cr_role got = role_classify_cmdline(buf, len);
+    enum cr_role got = role_classify_cmdline("/usr/lib/chromium/chromium", buf, len);
     cr_expect_eq(got, CR_ROLE_GPU, "got %s", role_name(got));
 
     /* one enormous space-joined argument */
     memset(buf, 'a', cap);
     memcpy(buf, "chromium --type=renderer ", 25);
-    got = role_classify_cmdline(buf, cap);
+    got = role_classify_cmdline("/usr/lib/chromium/chromium", buf, cap);
     cr_expect_eq(got, CR_ROLE_RENDERER, "got %s", role_name(got));
     free(buf);
 }
@@ -324,7 +368,8 @@ Test(role_user_data_dir, cmdline)
 }
 
 /* The utility's service, from --utility-sub-type= (a mojom interface name):
- * what `ls` shows as "utility:network". */
+ * what `ls` shows as "utility:network" for a process role_classify calls a
+ * utility. */
 static void expect_subtype_argv(const char *const *argv, int want_rc, const char *want)
 {
     char out[32] = "junk";
@@ -359,13 +404,8 @@ Test(role_subtype, argv)
     /* only characters that are safe to print anywhere */
     expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type=net\"wo\\rk$.mojom.X"),
                         1, "network");
-    /* not a utility, or no sub-type, or an empty one */
-    expect_subtype_argv(ARGV("chromium", "--type=renderer",
-                             "--utility-sub-type=network.mojom.NetworkService"),
-                        0, "");
-    expect_subtype_argv(ARGV("/usr/bin/python3", "--type=utility",
-                             "--utility-sub-type=network.mojom.NetworkService"),
-                        0, "");
+    /* no sub-type, or an empty one (whether the process is a utility at
+     * all is role_classify's: its callers ask that first) */
     expect_subtype_argv(ARGV("chromium", "--type=utility"), 0, "");
     expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type="), 0, "");
     expect_subtype_argv(ARGV("chromium", "--type=utility", "--utility-sub-type=.mojom.X"), 0, "");
