@@ -195,7 +195,7 @@ fuzz:
 	@$(MAKE) --no-print-directory -s $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(if $(FUZZ_REGRESSIONS),$(FUZZ_WRAP) $(FUZZ_BIN) $(FUZZ_REGRESSIONS))
-	$(FUZZ_WRAP) $(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
+	$(FUZZ_WRAP) $(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 -dict=fuzz/registry.dict \
 	    -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus fuzz/corpus
 
 # rewrites fuzz/corpus/ (the committed seeds) from fuzz/make_seeds.c

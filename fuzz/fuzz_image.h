@@ -13,10 +13,12 @@
  *     is zero-padded or cut to the size its capacities call for (up to
  *     FUZZ_IMAGE_MAX bytes), so inserting or erasing bytes still reaches
  *     the entry parser;
- *   - pids FUZZ_PID_BASE..FUZZ_PID_BASE+3 in entries (pid, ppid) and
- *     directories (pid) name the harness's helper processes, and a zero
- *     start time next to such a pid becomes the helper's, so the plan
- *     builder has live processes to find. */
+ *   - pids FUZZ_PID_BASE..FUZZ_PID_BASE+5 in entries (pid, ppid) and
+ *     directories (pid) name the harness's helper processes (the first
+ *     four: the session's) and its bystanders (the last two: not the
+ *     session's), and a zero start time next to such a pid becomes that
+ *     process's, so the plan builder has live processes to find and
+ *     forged records have real strangers to name. */
 #ifndef CHROMEREAPER_FUZZ_IMAGE_H
 #define CHROMEREAPER_FUZZ_IMAGE_H
 
@@ -28,7 +30,7 @@
 #include "registry.h"
 
 #define FUZZ_PID_BASE 4194000
-#define FUZZ_HELPERS 4
+#define FUZZ_HELPERS 6 /* the harness's 4 helpers, then its 2 bystanders */
 #define FUZZ_IMAGE_MAX (1u << 21)
 
 struct fuzz_helpers {

@@ -13,17 +13,25 @@
  * files of dead harness processes are swept at start.
  *
  * Four helper processes (a chain: harness -> h0 -> h1 -> h2 -> h3, each
- * pause()ing, SIGKILLed when its parent dies) stand in for a browser stack:
- * pids FUZZ_PID_BASE+k in the input name them.  Oracles beyond the
- * sanitizers: every record session_load accepted is plausible, and the plan
- * never names a process other than the helpers (nothing else in /proc is
- * the session's: not in the registry, no cookie, not a helper's child).
+ * pause()ing, SIGKILLed when its parent dies, h1 carrying the session's
+ * cookie) stand in for a browser stack, and two bystanders (double-forked
+ * away, one without a cookie, one with another session's) for the user's
+ * own processes; all six run this binary through a hard link named
+ * "chromium", so each is a browser by its executable.  Pids
+ * FUZZ_PID_BASE+k in the input name them, so every record can forge a
+ * claim about a real stranger.  Oracles beyond the sanitizers: every
+ * record session_load accepted is plausible; the plan names only the
+ * session's four helpers (the harness is the reaper, they descend from
+ * it), never a bystander or anything else; and it plans no deletion of
+ * /tmp/crfuzz-victim (a directory made before any session, with a file in
+ * it; fuzz/registry.dict gives libFuzzer its path) or below it.
  *
  * `make fuzz` runs it, as root, in a PID namespace of its own (unshare):
  * the plan builder reads all of /proc for each input, and there /proc holds
  * the harness and its helpers only.  FUZZ_DEBUG=1 prints what each input
  * loaded and planned. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fuzz_image.h"
@@ -85,58 +94,135 @@ static void remove_file(void)
     unlink(path);
 }
 
-/* Helper k: records its pid, starts helper k+1 (the last one says it is
- * ready), and waits for SIGKILL, which comes when its parent dies. */
-static void __attribute__((noreturn)) helper(int k, pid_t parent, pid_t *shared, int ready_fd)
+/* The helpers run this binary again through a hard link named "chromium"
+ * (the reaper classifies by the executable's name), told what to be by
+ * CRFUZZ_HELPER; they report "k pid" through the pipe CRFUZZ_FD. */
+#define SESSION_HELPERS 4 /* 0..3: a chain under the harness; 4, 5: bystanders */
+static char exe_dir[64], exe_link[128];
+static const char victim[] = "/tmp/crfuzz-victim"; /* made before any session */
+
+static void report_ready(int fd, int k)
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(0);
-    shared[k] = getpid();
-    if (k + 1 < FUZZ_HELPERS) {
+    int rec[2] = {k, (int)getpid()};
+    if (write(fd, rec, sizeof rec) != (ssize_t)sizeof rec)
+        _exit(1);
+}
+
+static void __attribute__((noreturn)) exec_helper(int k, int fd, const char *cookie)
+{
+    char role[16], fdnum[16];
+    snprintf(role, sizeof role, "%d", k);
+    snprintf(fdnum, sizeof fdnum, "%d", fd);
+    setenv("CRFUZZ_HELPER", role, 1);
+    setenv("CRFUZZ_FD", fdnum, 1);
+    setenv("CRFUZZ_EXE", exe_link, 1);
+    if (cookie)
+        setenv("CHROMEREAPER_SESSION", cookie, 1);
+    else
+        unsetenv("CHROMEREAPER_SESSION");
+    char *argv[] = {"chromium", "--crfuzz-helper", NULL};
+    execv(exe_link, argv);
+    _exit(127);
+}
+
+/* Helper k < 4 starts helper k+1 (helper 1 carries the session's cookie,
+ * the others are the session's by descent from the harness); bystanders
+ * (4: no cookie, 5: another session's) are double-forked away from the
+ * harness, so that nothing ties them to the session.  Each waits for
+ * SIGKILL, which comes when its parent (the harness, for bystanders once
+ * they are adopted by it as the namespace's init) dies. */
+static void __attribute__((noreturn)) run_helper(int k)
+{
+    int fd = atoi(getenv("CRFUZZ_FD") ? getenv("CRFUZZ_FD") : "-1");
+    snprintf(exe_link, sizeof exe_link, "%s", getenv("CRFUZZ_EXE") ? getenv("CRFUZZ_EXE") : "");
+    pid_t first_parent = getppid();
+    if (k < SESSION_HELPERS) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != first_parent)
+            _exit(0);
+    }
+    report_ready(fd, k);
+    if (k + 1 < SESSION_HELPERS) {
         pid_t c = fork();
         if (c == 0)
-            helper(k + 1, shared[k], shared, ready_fd);
+            exec_helper(k + 1, fd, k + 1 == 1 ? getenv("CRFUZZ_SESSION") : NULL);
         if (c < 0)
             _exit(1);
-    } else {
-        char one = 1;
-        if (write(ready_fd, &one, 1) != 1)
-            _exit(1);
+    }
+    close(fd);
+    if (k >= SESSION_HELPERS) { /* adopted once its middle process is gone */
+        while (getppid() == first_parent)
+            usleep(1000);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
     }
     for (;;)
         pause();
 }
 
+static void remove_exe_link(void)
+{
+    unlink(exe_link);
+    rmdir(exe_dir);
+}
+
 static void start_helpers(void)
 {
-    pid_t *shared = mmap(NULL, sizeof(pid_t) * FUZZ_HELPERS, PROT_READ | PROT_WRITE,
-                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    check(shared != MAP_FAILED, "mmap");
+    snprintf(exe_dir, sizeof exe_dir, "/tmp/crfuzz-exe.XXXXXX");
+    check(mkdtemp(exe_dir) != NULL, "mkdtemp");
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    check(n > 0, "readlink /proc/self/exe");
+    self[n] = '\0';
+    snprintf(exe_link, sizeof exe_link, "%s/chromium", exe_dir);
+    check(link(self, exe_link) == 0, "a hard link of the harness named chromium (same filesystem as /tmp)");
+    atexit(remove_exe_link);
+    if (mkdir(victim, 0700) == 0 || errno == EEXIST) {
+        int fd = open("/tmp/crfuzz-victim/thesis.tex", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     int ready[2];
     check(pipe(ready) == 0, "pipe");
-    pid_t self = getpid(), c = fork();
+    setenv("CRFUZZ_SESSION", session_id, 1);
+    pid_t c = fork();
     check(c >= 0, "fork");
-    if (c == 0)
-        helper(0, self, shared, ready[1]);
-    char one;
-    check(read(ready[0], &one, 1) == 1, "helpers started");
-    close(ready[0]);
+    if (c == 0) {
+        close(ready[0]);
+        exec_helper(0, ready[1], NULL);
+    }
+    for (int k = SESSION_HELPERS; k < FUZZ_HELPERS; k++) {
+        pid_t middle = fork();
+        check(middle >= 0, "fork");
+        if (middle == 0) {
+            close(ready[0]);
+            if (fork() == 0)
+                exec_helper(k, ready[1], k == SESSION_HELPERS + 1 ? "crfuzz-another-session" : NULL);
+            _exit(0);
+        }
+        waitpid(middle, NULL, 0);
+    }
     close(ready[1]);
+    for (int got = 0; got < FUZZ_HELPERS; got++) {
+        int rec[2];
+        check(read(ready[0], rec, sizeof rec) == (ssize_t)sizeof rec && rec[0] >= 0 && rec[0] < FUZZ_HELPERS,
+              "helpers started");
+        helpers.pid[rec[0]] = rec[1];
+    }
+    close(ready[0]);
     for (int k = 0; k < FUZZ_HELPERS; k++) {
         struct proc_stat st;
-        check(shared[k] > 0 && proc_stat_read(shared[k], &st) == 0, "helper is up");
-        helpers.pid[k] = shared[k];
+        check(helpers.pid[k] > 0 && proc_stat_read(helpers.pid[k], &st) == 0, "helper is up");
         helpers.start[k] = st.start_time;
     }
     helpers.n = FUZZ_HELPERS;
-    munmap(shared, sizeof(pid_t) * FUZZ_HELPERS);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    if (getenv("CRFUZZ_HELPER"))
+        run_helper(atoi(getenv("CRFUZZ_HELPER")));
     uid = (uint32_t)getuid();
     snprintf(session_id, sizeof session_id, FUZZ_SESSION_PREFIX "%d", (int)getpid());
     check(registry_path(path, sizeof path, uid, session_id) == 0, "registry path");
@@ -147,33 +233,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static int is_helper(pid_t pid)
+/* 0..3 for the session's helpers, 4..5 for the bystanders, -1 else. */
+static int helper_index(pid_t pid)
 {
     for (int k = 0; k < helpers.n; k++)
         if (helpers.pid[k] == pid)
-            return 1;
-    return 0;
+            return k;
+    return -1;
 }
 
-/* A helper, a process the registry names (a hostile registry of the uid may
- * name any process of the uid: that is the design), or a live descendant
- * of one of those. */
-static int plan_may_name(const struct session *s, pid_t pid)
+/* path is the victim directory, below it, or the harness's own link. */
+static int outside_the_session(const char *path)
 {
-    for (int hops = 0; pid > 0 && hops < 64; hops++) {
-        if (is_helper(pid))
-            return 1;
-        struct tracked *t, *tmp;
-        HASH_ITER(hh, s->procs, t, tmp) {
-            if (t->key.pid == pid)
-                return 1;
-        }
-        struct proc_stat st;
-        if (proc_stat_read(pid, &st) < 0)
-            return 1; /* gone meanwhile: cannot tell */
-        pid = st.ppid;
-    }
-    return 0;
+    size_t n = strlen(victim);
+    return (strncmp(path, victim, n) == 0 && (path[n] == '\0' || path[n] == '/')) ||
+           strncmp(path, exe_dir, strlen(exe_dir)) == 0;
 }
 
 static int write_file(const unsigned char *img, size_t n)
@@ -199,15 +273,29 @@ static void plan(struct session *s, const struct round *round)
     check(rc == 0 || rc == 1, "reap_session result");
     check(r.dry_run && !r.registry_unlinked, "dry run unlinked the registry");
     if (getenv("FUZZ_DEBUG"))
+    {
         fprintf(stderr, "fuzz_registry: plan for %s: %zu processes, %zu directories\n",
                 round ? "a round" : "the session", r.ntargets, r.ndirs);
+        for (size_t i = 0; i < r.ntargets; i++)
+            fprintf(stderr, "fuzz_registry:   pid %d (helper %d) %s by %s\n", (int)r.targets[i].pid,
+                    helper_index(r.targets[i].pid), role_name(r.targets[i].role), found_by_name(r.targets[i].found_by));
+        for (size_t i = 0; i < r.ndirs; i++)
+            fprintf(stderr, "fuzz_registry:   dir %s %s: %s\n", r.dirs[i].path, dir_action_name(r.dirs[i].action),
+                    r.dirs[i].why);
+    }
+    /* whatever the records say: only the session's processes (the helpers
+     * under the harness), never a bystander or anything else in /proc */
     for (size_t i = 0; i < r.ntargets; i++) {
         check(r.targets[i].outcome == OUTCOME_PLANNED, "dry run signalled");
-        check(plan_may_name(s, r.targets[i].pid), "plan names a process that is not the session's");
+        int k = helper_index(r.targets[i].pid);
+        check(k >= 0 && k < SESSION_HELPERS, "plan names a process that is not the session's");
     }
-    for (size_t i = 0; i < r.ndirs; i++)
+    for (size_t i = 0; i < r.ndirs; i++) {
         check(r.dirs[i].action != DIR_REMOVED && r.dirs[i].action != DIR_FAILED,
               "dry run removed a directory");
+        check(r.dirs[i].action != DIR_PLANNED || !outside_the_session(r.dirs[i].path),
+              "plan deletes a directory the session did not make");
+    }
     reap_result_free(&r);
 }
 

@@ -156,5 +156,23 @@ int main(int argc, char **argv)
     entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 2, B + 1, CR_SEEN_FORK, CR_ROLE_BROWSER, CHROMIUM, NULL);
     entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 3, B + 3, CR_SEEN_SPAWN, CR_ROLE_RENDERER, CHROMIUM, NULL);
     save(out, "cycle-4x0", &im);
+    /* forged records: a session process claims the two bystanders (no
+     * cookie; another session's cookie) as its browser and renderer, makes
+     * them a round of their own, names the bystander as root in the header,
+     * and claims the victim directory (made before the session) as a
+     * mkdtemp and a --user-data-dir */
+    image_new(&im, 8, 2);
+    im.h->root_pid = B + 4;
+    entry(&im, 0, 0, CR_SLOT_COMMITTED, B, 1, CR_SEEN_CONSTRUCTOR, CR_ROLE_OTHER, "/usr/bin/python3", NULL);
+    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 4, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver", NULL);
+    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 4, B, CR_SEEN_EXEC, CR_ROLE_BROWSER, CHROMIUM,
+          "/tmp/crfuzz-victim");
+    entry(&im, 3, 3, CR_SLOT_COMMITTED, B + 5, B + 4, CR_SEEN_FORK, CR_ROLE_RENDERER, CHROMIUM, NULL);
+    entry(&im, 4, 4, CR_SLOT_COMMITTED, B + 3, B + 5, CR_SEEN_CONSTRUCTOR, CR_ROLE_CRASHPAD,
+          "/usr/lib/chromium/chrome_crashpad_handler", NULL);
+    dir(&im, 0, 0, B + 4, CR_DIR_MKDTEMP, 0, "/tmp/crfuzz-victim");
+    dir(&im, 1, 1, B + 5, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH, "/tmp/crfuzz-victim");
+    save(out, "forged-8x2", &im);
+
     return 0;
 }

@@ -10,9 +10,10 @@ enum trust_verdict trust_process(const struct process_facts *f)
         return TRUST_OTHER_SESSION;
     if (f->claimed && (f->claim_start_differs || f->predates_session))
         return TRUST_STALE_CLAIM;
-    /* the claim itself ties nothing: only the kernel's parentage or the
-     * environment the session gave its processes at exec */
-    if (!f->descends && f->cookie != COOKIE_OURS)
+    /* the claim itself ties nothing: only the kernel's parentage, the
+     * environment the session gave its processes at exec, or the session's
+     * registry in its address space */
+    if (!f->descends && f->cookie != COOKIE_OURS && !f->maps_registry)
         return TRUST_UNTIED;
     return TRUST_SIGNAL;
 }

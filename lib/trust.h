@@ -18,8 +18,11 @@ struct process_facts {
     int reaper_lineage;    /* the reaper itself or one of its ancestors */
     int spared_root;       /* the live session root, when the caller spares it */
     enum session_cookie cookie;
-    int descends;          /* its parent chain reaches the session's root, the
-                              supervisor, or a process tied to the session */
+    int maps_registry;     /* it has this session's registry file mapped: only
+                              processes that opened the session do (the library
+                              maps it in every one of them, zygotes included) */
+    int descends;          /* its parent chain reaches the supervisor, or a
+                              process with the cookie or the registry mapped */
     int claimed;           /* a registry record names it */
     int claim_start_differs; /* the record's start time is not its own (pid reuse) */
     int predates_session;  /* claimed, and started before the session's root */
@@ -31,7 +34,7 @@ enum trust_verdict {
     TRUST_OTHER_UID,
     TRUST_OTHER_SESSION,
     TRUST_STALE_CLAIM,     /* start time differs, or older than the session */
-    TRUST_UNTIED,          /* neither descent nor cookie ties it to the session */
+    TRUST_UNTIED,          /* neither descent, cookie nor mapping ties it to the session */
 };
 
 enum trust_verdict trust_process(const struct process_facts *f);

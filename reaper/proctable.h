@@ -16,6 +16,7 @@ struct proc_node {
     char state;
     int kthread; /* kernel threads: never signalled, whatever names them */
     int cookie;  /* enum session_cookie + 1 once read; 0: not read yet */
+    int maps;    /* 1 maps the session's registry, 2 does not; 0: not read yet */
     pid_t *children;
     size_t nchildren, children_cap;
     UT_hash_handle hh;

@@ -28,7 +28,6 @@
 struct plan {
     struct session *s;
     struct proctable pt;
-    pid_t root; /* the session's root, once verify_root confirmed it; else 0 */
     size_t pinned, pin_budget; /* pidfds held, and how many we may hold */
     char cookie[CR_SESSION_MAX + 32]; /* "CHROMEREAPER_SESSION=<id>" */
     struct reap_result *r;
@@ -121,28 +120,32 @@ static enum session_cookie cookie_of(const struct plan *p, struct proc_node *n)
     return (enum session_cookie)(n->cookie - 1);
 }
 
-/* The session's root, if the kernel confirms the header's claim: alive
- * with the recorded start time, and mapping this very registry file (the
- * library maps it in every process of the session; a header rewritten to
- * name some other process of the uid names one that does not). */
-static void verify_root(struct plan *p)
+/* 1 if the process has this very registry file mapped, read once per
+ * snapshot: the library maps it in every process of the session (the root,
+ * chromedriver, the browser, its zygotes, whose forks inherit it), and a
+ * record rewritten to name some other process of the uid names one that
+ * does not.  What still maps it once the browser died (an orphaned zygote
+ * and its renderers, which carry no cookie) is tied by it. */
+static int maps_registry(const struct plan *p, struct proc_node *n)
 {
-    const struct session *s = p->s;
-    struct proc_node *n = proctable_find(&p->pt, s->root_pid);
-    if (s->root_pid <= 1 || !n || n->start_time != s->root_start_time || !s->reg_ino)
-        return;
-    if (proc_maps_file(n->pid, major((dev_t)s->reg_dev), minor((dev_t)s->reg_dev), s->reg_ino) == 1)
-        p->root = n->pid;
+    if (!n->maps) {
+        const struct session *s = p->s;
+        int m = s->reg_ino ? proc_maps_file(n->pid, major((dev_t)s->reg_dev), minor((dev_t)s->reg_dev), s->reg_ino)
+                           : 0;
+        n->maps = m == 1 ? 1 : 2;
+    }
+    return n->maps == 1;
 }
 
 /* 1 if the parent chain of n reaches the reaper (the supervisor: `run` is
- * the session's subreaper), the verified root, or a holder of the cookie. */
+ * the session's subreaper), a holder of the cookie, or a process that maps
+ * the session's registry (the root among them). */
 static int descends_from_session(const struct plan *p, const struct proc_node *n)
 {
     pid_t self = getpid();
     struct proc_node *a = proctable_find(&p->pt, n->ppid);
     for (int hops = 0; a && a->pid > 1 && hops < 4096; hops++) {
-        if (a->pid == self || (p->root && a->pid == p->root) || cookie_of(p, a) == COOKIE_OURS)
+        if (a->pid == self || cookie_of(p, a) == COOKIE_OURS || maps_registry(p, a))
             return 1;
         a = proctable_find(&p->pt, a->ppid);
     }
@@ -165,7 +168,8 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
         .other_uid = n->uid != p->s->uid,
         .claimed = claim != NULL,
     };
-    if (trust_process(&f) != TRUST_UNTIED)
+    enum trust_verdict early = trust_process(&f);
+    if (early != TRUST_UNTIED && early != TRUST_SIGNAL)
         return 0; /* cheap facts first: no /proc reads for what they rule out */
     f.reaper_lineage = proctable_is_self_or_ancestor(&p->pt, n->pid);
     f.spared_root = p->opt->spare_root && n->pid == p->s->root_pid && n->start_time == p->s->root_start_time;
@@ -177,6 +181,7 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
     /* a doctor's orphan is tied by the kernel facts reaper/leak.c judged */
     f.descends = how == FOUND_DESCENDANT || how == FOUND_ORPHAN ||
                  (f.cookie != COOKIE_OURS && descends_from_session(p, n));
+    f.maps_registry = !f.descends && f.cookie != COOKIE_OURS && maps_registry(p, n);
     if (trust_process(&f) != TRUST_SIGNAL)
         return 0;
     /* beyond the budget of descriptors (or out of them, or on an old
@@ -492,7 +497,6 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
     cr_strlcat(p.cookie, s->id, sizeof p.cookie);
     proctable_snapshot(&p.pt);
-    verify_root(&p);
     build_plan(&p);
     /* the profiles the browsers about to die were started with */
     struct dirseen seen = {0};

@@ -15,6 +15,10 @@ static const struct row rows[] = {
     {"a descendant of the session, no cookie (a renderer)", {.descends = 1}, TRUST_SIGNAL},
     {"a claimed descendant whose environ was overwritten", {.descends = 1, .claimed = 1}, TRUST_SIGNAL},
     {"an unclaimed cookie holder (the cookie scan)", {.cookie = COOKIE_OURS}, TRUST_SIGNAL},
+    {"an orphaned zygote: no cookie, no descent, the registry mapped", {.claimed = 1, .maps_registry = 1},
+     TRUST_SIGNAL},
+    {"a stranger mapping our registry, another session's cookie", {.maps_registry = 1, .cookie = COOKIE_OTHER},
+     TRUST_OTHER_SESSION},
     {"a forged record: no cookie, not a descendant", {.claimed = 1}, TRUST_UNTIED},
     {"a forged record, unreadable environ", {.claimed = 1, .cookie = COOKIE_NONE}, TRUST_UNTIED},
     {"a pid reused in the same tick by a stranger", {.claimed = 1}, TRUST_UNTIED},
@@ -43,7 +47,7 @@ Test(trust, the_facts_decide)
 /* Whatever else holds, nothing untied is ever signalled: every combination. */
 Test(trust, nothing_untied_is_signalled)
 {
-    for (unsigned bits = 0; bits < (1u << 9); bits++)
+    for (unsigned bits = 0; bits < (1u << 10); bits++)
         for (int c = COOKIE_NONE; c <= COOKIE_OTHER; c++) {
             struct process_facts f = {
                 .init_or_kthread = bits & 1,     .zombie = (bits >> 1) & 1,
@@ -51,10 +55,12 @@ Test(trust, nothing_untied_is_signalled)
                 .spared_root = (bits >> 4) & 1,   .cookie = (enum session_cookie)c,
                 .descends = (bits >> 5) & 1,      .claimed = (bits >> 6) & 1,
                 .claim_start_differs = (bits >> 7) & 1, .predates_session = (bits >> 8) & 1,
+                .maps_registry = (bits >> 9) & 1,
             };
             if (trust_process(&f) != TRUST_SIGNAL)
                 continue;
-            cr_assert(f.descends || f.cookie == COOKIE_OURS, "bits %#x cookie %d signalled untied", bits, c);
+            cr_assert(f.descends || f.cookie == COOKIE_OURS || f.maps_registry, "bits %#x cookie %d signalled untied",
+                      bits, c);
             cr_assert(!f.init_or_kthread && !f.zombie && !f.other_uid && !f.reaper_lineage && !f.spared_root);
             cr_assert(f.cookie != COOKIE_OTHER);
             cr_assert(!f.claimed || (!f.claim_start_differs && !f.predates_session));
