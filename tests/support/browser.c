@@ -240,11 +240,11 @@ int tb_maps_registry_writable(pid_t pid)
 
 static int runs_zygote(pid_t pid)
 {
-    char cmd[8192];
+    char cmd[8192], exe[4096];
     size_t len;
-    if (proc_file_read(pid, "cmdline", cmd, sizeof cmd, &len) < 0)
+    if (proc_exe_read(pid, exe, sizeof exe) < 0 || proc_file_read(pid, "cmdline", cmd, sizeof cmd, &len) < 0)
         return 0;
-    return role_classify_cmdline(cmd, len) == CR_ROLE_ZYGOTE;
+    return role_classify_cmdline(exe, cmd, len) == CR_ROLE_ZYGOTE;
 }
 
 int tb_zygote_child(pid_t pid)
