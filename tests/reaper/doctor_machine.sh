@@ -4,7 +4,7 @@
 # `unshare --pid --fork --mount-proc`): /tmp and /dev/shm are fresh tmpfs,
 # so doctor --fix here can see and touch nothing of the host's.  This
 # script is the namespace's init: when it exits, every process in it dies.
-#   doctor_machine.sh CHROMEREAPER LIBRARY FAKE_CHROMIUM OUTDIR
+#   doctor_machine.sh CHROMEREAPER LIBRARY REEXEC_HELPER OUTDIR
 # writes the doctor's outputs and what was alive or present afterwards
 # into OUTDIR (outside /tmp).
 set -u
@@ -26,8 +26,9 @@ mkdir -m 0777 /tmp/nobody-home
 HOME=/tmp/nobody-home setpriv --reuid=65534 --regid=65534 --clear-groups \
     setsid -f $CHROME --user-data-dir=/tmp/nobody-home/profile about:blank >/dev/null 2>&1
 # a program that calls itself chromium, adopted by init: its executable is not
-# a browser's (the fixture re-execs itself with argv[0] "chromium")
-setsid -f "$FAKE" bystander --headless >/dev/null 2>&1
+# a browser's (the fixture re-execs itself through /proc/self/exe with
+# argv[0] "chromium")
+mkdir /tmp/fake-out && setsid -f "$FAKE" chromium /tmp/fake-out >/dev/null 2>&1
 # a stale session: its root exited and no watchdog reaped it
 CHROMEREAPER_WATCHDOG=0 LD_PRELOAD=$LIB /bin/true
 
@@ -65,7 +66,7 @@ main_of bystander-profile > "$OUT/bystander.pid"
 main_of playwright_chromiumdev_profile-live > "$OUT/live.pid"
 main_of nobody-home/profile > "$OUT/nobody.pid"
 for p in /proc/[0-9]*; do
-    [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "chromium bystander --headless " ] && echo "${p#/proc/}" > "$OUT/fake.pid"
+    [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "chromium chromium /tmp/fake-out reexecd " ] && echo "${p#/proc/}" > "$OUT/fake.pid"
 done
 ls /dev/shm > "$OUT/shm-before"
 crashpads() {

@@ -82,7 +82,7 @@ Test(doctor, finds_and_fixes_exactly_the_leaks_on_a_dirty_machine)
      * cgroup), the machine's processes are in none */
     char *argv[] = {"unshare", "--pid", "--fork", "--mount-proc", "--cgroup", "--propagation", "private", "/bin/sh",
                     (char *)ts_source("tests/reaper/doctor_machine.sh"), (char *)ts_build("chromereaper"),
-                    (char *)ts_build("libchromereaper.so"), (char *)ts_build("fixtures/fake_chromium"), out,
+                    (char *)ts_build("libchromereaper.so"), (char *)ts_build("fixtures/reexec_helper"), out,
                     NULL};
     char *log = NULL;
     ts_run(argv, &log);
