@@ -17,6 +17,7 @@ struct proc_node {
     int kthread; /* kernel threads: never signalled, whatever names them */
     int cookie;  /* enum session_cookie + 1 once read; 0: not read yet */
     int maps;    /* 1 maps the session's registry, 2 does not; 0: not read yet */
+    int role;    /* enum cr_role + 1 once read (reaper/reap.c); 0: not read yet */
     pid_t *children;
     size_t nchildren, children_cap;
     UT_hash_handle hh;

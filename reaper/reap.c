@@ -95,13 +95,17 @@ static struct target *find_target(const struct reap_result *r, pid_t pid)
 
 /* By the real executable (unreadable for another uid, or a non-dumpable
  * process of ours when we are not root: CR_ROLE_UNKNOWN). */
-static enum cr_role live_role(pid_t pid)
+static enum cr_role live_role(struct proc_node *n)
 {
-    char buf[8192], exe[CR_EXE_MAX];
-    size_t len;
-    if (proc_exe_read(pid, exe, sizeof exe) < 0 || proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)
-        return CR_ROLE_UNKNOWN;
-    return role_classify_cmdline(exe, buf, len);
+    if (!n->role) { /* read once per snapshot: the plan asks for it twice */
+        char buf[8192], exe[CR_EXE_MAX];
+        size_t len;
+        enum cr_role r = CR_ROLE_UNKNOWN;
+        if (proc_exe_read(n->pid, exe, sizeof exe) == 0 && proc_file_read(n->pid, "cmdline", buf, sizeof buf, &len) == 0)
+            r = role_classify_cmdline(exe, buf, len);
+        n->role = (int)r + 1;
+    }
+    return (enum cr_role)(n->role - 1);
 }
 
 /* The session cookie in the process's environment, read once per
@@ -215,7 +219,7 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
     t->found_by = how;
     t->pidfd = fd;
     enum cr_role recorded = claim ? claim->role : CR_ROLE_UNKNOWN;
-    enum cr_role live = live_role(n->pid);
+    enum cr_role live = live_role(n);
     t->role = live != CR_ROLE_UNKNOWN && live != CR_ROLE_OTHER ? live : recorded;
     if (t->role == CR_ROLE_UNKNOWN)
         t->role = live;
@@ -249,7 +253,7 @@ static void plan_tracked(struct plan *p, struct tracked *t)
     /* a round's members are all its business; a session's, its browser stack */
     /* the browser stack, by its real executable; the record's role is only
      * a fallback for a process whose executable we may not read */
-    enum cr_role live = live_role(n->pid);
+    enum cr_role live = live_role(n);
     if (role_is_browser_stack(live != CR_ROLE_UNKNOWN ? live : t->role))
         add_target(p, n, FOUND_REGISTRY, t);
 }
@@ -270,7 +274,7 @@ static void build_plan(struct plan *p)
         HASH_ITER(hh, p->pt.by_pid, n, ntmp) {
             if (n->uid != p->s->uid || find_target(p->r, n->pid))
                 continue;
-            if (cookie_of(p, n) == COOKIE_OURS && role_is_browser_stack(live_role(n->pid)))
+            if (cookie_of(p, n) == COOKIE_OURS && role_is_browser_stack(live_role(n)))
                 add_target(p, n, FOUND_COOKIE, NULL);
         }
     }
