@@ -1,8 +1,17 @@
 /* chromereaper run -- CMD: start CMD under the shim in a fresh session, as a
  * subreaper (double-forked daemons such as chrome_crashpad_handler are
  * reparented to us, not init), forward signals to it, and reap the session
- * when it exits.  One loop over sigtimedwait, as tini does. */
+ * when it exits.  One loop over sigtimedwait, as tini does.
+ *
+ * The signal model is dumb-init's: CMD runs in a process group of its own,
+ * so a signal sent to run's group (a CI runner cancelling) reaches run
+ * alone, and run forwards every signal it receives to CMD's group exactly
+ * once.  With a terminal (run's group in its foreground), CMD's group gets
+ * the foreground, as tini does, so Ctrl-C and Ctrl-Z go to CMD directly;
+ * when CMD stops on the terminal, run takes the terminal back and stops too,
+ * so the shell sees its job stopped, as sudo does. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -10,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +38,11 @@
 #include "safestr.h"
 #include "settle.h"
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+/* Every signal is forwarded but these (tini's list): faults of run's own,
+ * the two it cannot catch, and the terminal's job-control stops of a
+ * background process, which run ignores. */
+static const int not_forwarded[] = {SIGFPE, SIGILL,  SIGSEGV, SIGBUS,  SIGABRT, SIGTRAP,
+                                    SIGSYS, SIGKILL, SIGSTOP, SIGTTIN, SIGTTOU};
 
 static int is_fatal(int sig)
 {
@@ -59,9 +73,27 @@ static int find_library(char out[PATH_MAX])
     return -1;
 }
 
-static void exec_child(char **cmd, const char *library, const char *session, const sigset_t *mask)
+/* Run's signal state, restored in CMD before it starts. */
+struct saved_signals {
+    sigset_t mask;
+    struct sigaction ttin, ttou;
+};
+
+/* CMD in a group of its own, in the terminal's foreground when run had it;
+ * it dies with run (as a kill of run's group killed it before it had a
+ * group of its own), and the watchdog reaps what it leaves. */
+static void exec_child(char **cmd, const char *library, const char *session,
+                       const struct saved_signals *saved, int tty, pid_t parent)
 {
-    sigprocmask(SIG_SETMASK, mask, NULL);
+    setpgid(0, 0);
+    if (tty >= 0)
+        tcsetpgrp(tty, getpid()); /* SIGTTOU is still ignored here */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(128 + SIGKILL);
+    sigaction(SIGTTIN, &saved->ttin, NULL);
+    sigaction(SIGTTOU, &saved->ttou, NULL);
+    sigprocmask(SIG_SETMASK, &saved->mask, NULL);
     const char *old = getenv("LD_PRELOAD");
     char preload[PATH_MAX * 2];
     if (old && *old)
@@ -82,16 +114,100 @@ static double monotonic_sec(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Reaps every exited child; returns 1 when `child` is among them. */
-static int reap_zombies(pid_t child, int *status)
+/* run's own watchdog (`watch --supervisor-fd 3`, 3 a pidfd on run): if run
+ * is killed, it takes over and reaps the session once the command is gone
+ * too.  Detached like the preload mode's: its own session, stdio on
+ * /dev/null, no other fd of run's, no library, no cookie. */
+static void start_watchdog(const char *session, const struct saved_signals *saved)
+{
+    char self[PATH_MAX], tty[128] = "";
+    int raw = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    /* above stdio, which the child replaces first */
+    int pidfd = raw >= 0 ? fcntl(raw, F_DUPFD_CLOEXEC, 3) : -1;
+    if (raw >= 0)
+        close(raw);
+    if (isatty(STDERR_FILENO) && ttyname_r(STDERR_FILENO, tty, sizeof tty) != 0)
+        tty[0] = '\0';
+    if (pidfd < 0 || proc_exe_read(0, self, sizeof self) < 0) {
+        log_msg(LOG_WARN, "session %s: no watchdog (%s): if run is killed, run `chromereaper reap --stale`",
+                session, strerror(errno));
+        if (pidfd >= 0)
+            close(pidfd);
+        return;
+    }
+    pid_t first = fork();
+    if (first == 0) {
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+            dup2(pidfd, 3) < 0 || fcntl(3, F_SETFD, 0) < 0 || chdir("/") < 0)
+            _exit(126);
+        close_range(4, ~0u, 0);
+        unsetenv("LD_PRELOAD");
+        unsetenv("CHROMEREAPER_SESSION");
+        sigaction(SIGTTIN, &saved->ttin, NULL);
+        sigaction(SIGTTOU, &saved->ttou, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (tty[0])
+            execl(self, "chromereaper", "watch", "--session", session, "--supervisor-fd", "3",
+                  "--terminal", tty, (char *)NULL);
+        else
+            execl(self, "chromereaper", "watch", "--session", session, "--supervisor-fd", "3", (char *)NULL);
+        _exit(127);
+    }
+    close(pidfd);
+    if (first > 0)
+        waitpid(first, NULL, 0);
+}
+
+/* Sends `sig` to CMD's process group, or to CMD alone if it left it. */
+static void forward(pid_t child, int sig)
+{
+    if (getpgid(child) == child)
+        kill(-child, sig);
+    else
+        kill(child, sig);
+}
+
+/* CMD stopped on the terminal (Ctrl-Z, or it read it from the background):
+ * run stops too, holding the terminal, so the shell sees its job stopped.
+ * Continued by `fg` (the terminal is run's group's again), run hands the
+ * terminal back to CMD; by `bg`, it only continues CMD. */
+static void stop_with_child(pid_t child, int tty)
+{
+    tcsetpgrp(tty, getpgrp());
+    kill(getpid(), SIGSTOP); /* returns once continued; as PID 1 it never stops */
+    if (tcgetpgrp(tty) == getpgrp())
+        tcsetpgrp(tty, child);
+    forward(child, SIGCONT);
+}
+
+static int terminal_stop(int status)
+{
+    int sig = WSTOPSIG(status);
+    return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Reaps every exited child (the orphans run adopted too); returns 1 when
+ * `child` is among them. */
+static int reap_zombies(pid_t child, int *status, int tty)
 {
     int found = 0, st;
     pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-        if (pid == child) {
-            *status = st;
-            found = 1;
+    while ((pid = waitpid(-1, &st, WNOHANG | WUNTRACED)) > 0) {
+        if (pid != child)
+            continue;
+        if (WIFSTOPPED(st)) {
+            if (tty >= 0 && terminal_stop(st))
+                stop_with_child(child, tty);
+            continue;
         }
+        *status = st;
+        found = 1;
     }
     return found;
 }
@@ -102,7 +218,7 @@ static int reap_zombies(pid_t child, int *status)
 /* Waits for CMD, forwarding signals, and reaps each driver round as it
  * ends; after a fatal signal, CMD has `grace` seconds before it is killed.
  * Returns CMD's wait status. */
-static int supervise(pid_t child, const sigset_t *set, double grace, struct monitor *mon)
+static int supervise(pid_t child, const sigset_t *set, double grace, struct monitor *mon, int tty)
 {
     double deadline = 0;
     int status = 0;
@@ -126,13 +242,12 @@ static int supervise(pid_t child, const sigset_t *set, double grace, struct moni
             if (errno != EAGAIN && errno != EINTR)
                 log_msg(LOG_ERROR, "sigtimedwait: %s", strerror(errno));
         } else if (sig != SIGCHLD) {
-            /* a terminal's signal already reached CMD through the process group */
-            if (info.si_code != SI_KERNEL)
-                kill(child, sig);
+            /* CMD is never in run's group: nothing it got reached CMD too */
+            forward(child, sig);
             if (is_fatal(sig) && deadline == 0)
                 deadline = monotonic_sec() + grace;
         }
-        if (reap_zombies(child, &status))
+        if (reap_zombies(child, &status, tty))
             return status;
         monitor_tick(mon);
     }
@@ -209,12 +324,19 @@ int cmd_run(int argc, char **argv)
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         log_msg(LOG_WARN, "cannot become a subreaper: %s", strerror(errno));
 
-    sigset_t set, old;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-        sigaddset(&set, forwarded[i]);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, &old);
+    sigset_t set;
+    struct saved_signals saved;
+    sigfillset(&set);
+    for (size_t i = 0; i < sizeof not_forwarded / sizeof *not_forwarded; i++)
+        sigdelset(&set, not_forwarded[i]);
+    sigprocmask(SIG_BLOCK, &set, &saved.mask);
+    /* run touches the terminal from the background (handing it over and
+     * back, its report): never stopped for that */
+    struct sigaction ignore = {.sa_handler = SIG_IGN};
+    sigaction(SIGTTIN, &ignore, &saved.ttin);
+    sigaction(SIGTTOU, &ignore, &saved.ttou);
+    int tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp() ? STDIN_FILENO : -1;
+    pid_t self = getpid();
 
     pid_t child = fork();
     if (child < 0) {
@@ -228,14 +350,17 @@ int cmd_run(int argc, char **argv)
     if (child == 0) {
         if (!have_registry)
             setenv("CHROMEREAPER_WARNED", "1", 1); /* we said it; the shim need not */
-        exec_child(argv + optind, library, session, &old);
+        exec_child(argv + optind, library, session, &saved, tty, self);
     }
+    setpgid(child, child); /* also here: no signal may find it in run's group */
     struct proc_stat ps;
     if (have_registry && proc_stat_read(child, &ps) == 0)
         registry_set_root(&reg, child, ps.start_time);
     if (have_registry)
         registry_close(&reg);
     log_msg(LOG_INFO, "session %s: running %s as pid %d", session, argv[optind], (int)child);
+    if (have_registry)
+        start_watchdog(session, &saved);
 
     struct metrics metrics;
     metrics_init(&metrics, metrics_path, session, (uint32_t)getuid());
@@ -249,8 +374,10 @@ int cmd_run(int argc, char **argv)
     mon.limits = &limits;
     if (fail_on_leak || report_path)
         mon.round_settle_sec = SETTLE_SEC;
-    int status = supervise(child, &set, ro.grace_sec, &mon);
+    int status = supervise(child, &set, ro.grace_sec, &mon, tty);
     ro.seen = &mon.seen;
+    if (tty >= 0 && tcgetpgrp(tty) == child)
+        tcsetpgrp(tty, getpgrp()); /* the terminal is the shell's job's again */
 
     struct session s;
     char why[160];
@@ -279,7 +406,7 @@ int cmd_run(int argc, char **argv)
     }
     monitor_free(&mon);
     int ignored;
-    reap_zombies(0, &ignored);
+    reap_zombies(0, &ignored, -1);
     history_finish(&hist);
     int rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
     if (fail_on_leak && rc == 0 && hist.leaked_procs + hist.leaked_dirs > 0) {
