@@ -321,7 +321,7 @@ void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time)
 /* Claims a free slot for the append numbered *seq: the first EMPTY one from
  * seq % capacity on.  `base`/`stride` describe the table. */
 static int64_t claim_slot(char *base, size_t stride, uint32_t capacity, uint64_t *next,
-                          uint32_t *overflow, uint64_t *seq)
+                          uint64_t *seq)
 {
     *seq = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
     for (uint32_t k = 0; k < capacity; k++) {
@@ -333,7 +333,42 @@ static int64_t claim_slot(char *base, size_t stride, uint32_t capacity, uint64_t
                                         __ATOMIC_RELAXED))
             return i;
     }
-    __atomic_fetch_add(overflow, 1, __ATOMIC_RELAXED);
+    return -1;
+}
+
+/* 1 if the directory a mkdtemp record names verifiably no longer exists:
+ * nothing is at its path, or another inode is.  Records without an
+ * identity (a --user-data-dir absent at launch) are never judged.  The
+ * slot is live shared memory: its path is used only if it is terminated. */
+static int dir_record_gone(const struct cr_dir *d)
+{
+    uint64_t dev = d->dev, ino = d->ino;
+    if (d->origin != CR_DIR_MKDTEMP || (dev == 0 && ino == 0) || d->path[0] != '/' ||
+        !memchr(d->path, '\0', sizeof d->path))
+        return 0;
+    struct stat st;
+    if (lstat(d->path, &st) < 0)
+        return errno == ENOENT || errno == ENOTDIR;
+    return (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino;
+}
+
+/* A full directory table: a browser that makes and removes temporary
+ * directories all day must not crowd out the profile directory it makes
+ * next.  Takes a slot whose record a reaper settled (REAPED) or whose
+ * directory is verifiably gone; the compare-and-swap on the whole state
+ * word fails if the slot was rewritten since it was judged. */
+static int64_t reclaim_dir_slot(struct cr_registry *reg)
+{
+    for (uint32_t i = 0; i < reg->dir_capacity; i++) {
+        struct cr_dir *d = &reg->dirs[i];
+        uint32_t word = __atomic_load_n(&d->state, __ATOMIC_ACQUIRE);
+        enum cr_slot_state st = CR_SLOT_STATE(word);
+        if (st != CR_SLOT_REAPED && !(st == CR_SLOT_COMMITTED && dir_record_gone(d)))
+            continue;
+        if (__atomic_compare_exchange_n(&d->state, &word, CR_SLOT_RESERVED, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return i;
+    }
     return -1;
 }
 
@@ -351,9 +386,11 @@ int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e)
     struct cr_registry_header *h = reg->hdr;
     uint64_t seq;
     int64_t i = claim_slot((char *)reg->entries, CR_ENTRY_SIZE, reg->entry_capacity, &h->entry_next,
-                           &h->entry_overflow, &seq);
+                           &seq);
     if (i >= 0)
         publish(&reg->entries[i], e, sizeof *e, seq, &reg->entries[i].seq);
+    else
+        __atomic_fetch_add(&h->entry_overflow, 1, __ATOMIC_RELAXED);
     return i;
 }
 
@@ -361,10 +398,13 @@ int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d)
 {
     struct cr_registry_header *h = reg->hdr;
     uint64_t seq;
-    int64_t i = claim_slot((char *)reg->dirs, CR_DIR_SIZE, reg->dir_capacity, &h->dir_next,
-                           &h->dir_overflow, &seq);
+    int64_t i = claim_slot((char *)reg->dirs, CR_DIR_SIZE, reg->dir_capacity, &h->dir_next, &seq);
+    if (i < 0)
+        i = reclaim_dir_slot(reg);
     if (i >= 0)
         publish(&reg->dirs[i], d, sizeof *d, seq, &reg->dirs[i].seq);
+    else
+        __atomic_fetch_add(&h->dir_overflow, 1, __ATOMIC_RELAXED);
     return i;
 }
 

@@ -227,7 +227,9 @@ void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time);
 
 /* Appends a copy of *e (its state and seq fields are ignored).  Returns the
  * slot index, or -1 when no slot is free (the overflow counter is then
- * incremented).  Async-signal-safe. */
+ * incremented).  A full directory table takes the slot of a record a
+ * reaper settled, or of a mkdtemp directory verifiably gone (nothing, or
+ * another inode, at its path).  Async-signal-safe. */
 int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e);
 int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d);
 /* The same with the path copied straight into the slot (truncated to fit):

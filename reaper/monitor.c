@@ -1,5 +1,6 @@
 #include "monitor.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ int monitor_init(struct monitor *m, const char *session, uint32_t uid, double gr
     cr_strlcpy(m->session, session, sizeof m->session);
     m->uid = uid;
     m->grace_sec = grace_sec < ROUND_GRACE_MAX ? grace_sec : ROUND_GRACE_MAX;
+    m->bot_alive = 1;
     if (registry_open(&m->reg, uid, session, 0, NULL, 0) != CR_REG_OK) {
         memset(&m->reg, 0, sizeof m->reg); /* monitor_tick retries */
         return -1;
@@ -91,7 +93,8 @@ static int pidfd_readable(int fd)
     return poll(&p, 1, 0) > 0;
 }
 
-/* Pins a live round root, so its exit is noticed on the next tick. */
+/* Pins a live round root (or a process of the bot's side), so its exit is
+ * noticed on the next tick. */
 static void watch_root(struct monitor *m, const struct tracked *root)
 {
     for (size_t i = 0; i < m->nroots; i++)
@@ -129,13 +132,28 @@ static int any_root_exited(struct monitor *m)
     return exited;
 }
 
+/* Nothing is at the path any more: a temporary directory the browser
+ * removed itself. */
+static int dir_gone(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
 /* When the table is half full, free what no longer matters: records of dead
  * processes outside any live round, and of rounds reaped, except those that
- * link a live record to its round. */
+ * link a live record to its round; and records of temporary directories
+ * verifiably gone while their round lives. */
 static void recycle(struct session *s)
 {
     if (s->nentry_refs * 2 < s->reg.entry_capacity && s->ndir_refs * 2 < s->reg.dir_capacity)
         return;
+    for (size_t i = 0; i < s->ndir_refs; i++) {
+        struct record_ref *ref = &s->dir_refs[i];
+        if (!ref->reaped && ref->dir->from_mkdtemp && dir_gone(ref->dir->path))
+            ref->reaped = registry_dir_transition(&s->reg, ref->slot, ref->seq, CR_SLOT_COMMITTED,
+                                                  CR_SLOT_REAPED);
+    }
     for (size_t i = 0; i < s->nentry_refs; i++) {
         struct record_ref *ref = &s->entry_refs[i];
         struct tracked *t = ref->proc;
@@ -225,6 +243,12 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
         r->root->reaped = 1;
     }
     reaped += breaker_apply(m->limits, s, &rs, m->grace_sec, &m->seen, m->history);
+    struct tracked *t, *tmp;
+    HASH_ITER(hh, s->procs, t, tmp) {
+        if (rounds_bot_side(t))
+            watch_root(m, t);
+    }
+    m->bot_alive = rounds_bot_alive(s);
     recycle(s);
     rounds_free(&rs);
     return reaped;

@@ -45,14 +45,17 @@ struct monitor {
     const struct limits *limits; /* the circuit breaker's, if set */
     double round_settle_sec;     /* a quit browser's time to exit before its round is reaped */
     struct settle_clock settling;
+    int bot_alive; /* as of the last scan (1 before the first) */
 };
 
 /* 0, or -1 if the session's registry cannot be opened. */
 int monitor_init(struct monitor *m, const char *session, uint32_t uid, double grace_sec);
-/* Reaps every round whose root has exited; returns how many it reaped, or
- * -1 once the registry is gone (someone reaped the whole session).  On
- * each rescan it also notes the --user-data-dir of every live browser of
- * the session (m->seen, for this and the session's final reap). */
+/* Reaps every round whose root has exited, and notes whether the bot's side
+ * of the session still lives (its processes are pinned, so that the last
+ * exit is noticed on the next tick); returns how many it reaped, or -1 once
+ * the registry is gone (someone reaped the whole session).  On each rescan
+ * it also notes the --user-data-dir of every live browser of the session
+ * (m->seen, for this and the session's final reap). */
 int monitor_tick(struct monitor *m);
 void monitor_free(struct monitor *m);
 

@@ -107,6 +107,21 @@ Test(reaper, reap_kills_every_shape_and_removes_the_temp_dir)
     free(out);
 }
 
+/* A browser that made and removed more temporary directories than the
+ * directory table holds still has its next one recorded, and reaped (today
+ * the table filled up and that directory leaked). */
+Test(reaper, a_directory_made_after_hundreds_removed_is_still_reaped)
+{
+    start_browser("churn");
+    int rc;
+    char *out = reaper("reap", "--grace=0.3", &rc);
+    cr_assert_eq(rc, 0, "reap exited %d: %s", rc, out);
+    struct stat st;
+    cr_assert_neq(stat(tmpdir_made, &st), 0, "%s leaked: %s", tmpdir_made, out);
+    cr_assert(strstr(out, "\"registry_overflow\":0,"), "records were lost: %s", out);
+    free(out);
+}
+
 Test(reaper, dry_run_plans_but_touches_nothing)
 {
     start_browser("browser");

@@ -3,6 +3,8 @@
  * that was reused under them. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "registry.h"
 #include "unit_support.h"
@@ -80,5 +82,53 @@ Test(reclaim, a_reused_slot_is_not_freed_by_a_stale_sequence)
     cr_assert(registry_dir_read(&reg, 0, &dout));
     cr_assert(registry_dir_transition(&reg, 0, dout.seq, CR_SLOT_COMMITTED, CR_SLOT_EMPTY));
     cr_assert_eq(registry_append_dir(&reg, &d), 0, "a freed directory slot is reused");
+    registry_close(&reg);
+}
+
+/* A mkdtemp record of a directory made now, with its identity. */
+static void dir_made(struct cr_dir *d, char *tmpl)
+{
+    cr_assert_not_null(mkdtemp(tmpl));
+    ut_track_path(tmpl);
+    struct stat st;
+    cr_assert_eq(stat(tmpl, &st), 0);
+    memset(d, 0, sizeof *d);
+    d->pid = 9;
+    d->origin = CR_DIR_MKDTEMP;
+    d->dev = (uint64_t)st.st_dev;
+    d->ino = (uint64_t)st.st_ino;
+    strcpy(d->path, tmpl);
+}
+
+/* A full directory table takes the slot of a directory verifiably gone
+ * (removed, or another inode at its path), never one that still exists. */
+Test(reclaim, a_full_directory_table_reuses_the_slot_of_a_removed_directory)
+{
+    struct cr_registry reg;
+    char session[CR_SESSION_MAX];
+    ut_registry_create(&reg, session, 4, 2);
+    char kept[] = "/tmp/crtest-kept-XXXXXX", removed[] = "/tmp/crtest-removed-XXXXXX",
+         next[] = "/tmp/crtest-next-XXXXXX", last[] = "/tmp/crtest-last-XXXXXX";
+    struct cr_dir d, out;
+    dir_made(&d, kept);
+    cr_assert_eq(registry_append_dir(&reg, &d), 0);
+    dir_made(&d, removed);
+    cr_assert_eq(registry_append_dir(&reg, &d), 1);
+    cr_assert_eq(rmdir(removed), 0);
+    dir_made(&d, next);
+    cr_assert_eq(registry_append_dir(&reg, &d), 1, "the removed directory's slot was not reused");
+    cr_assert(registry_dir_read(&reg, 0, &out));
+    cr_assert_str_eq(out.path, kept, "a live directory's record was overwritten");
+    cr_assert(registry_dir_read(&reg, 1, &out));
+    cr_assert_str_eq(out.path, next);
+    cr_assert_eq(registry_overflow(&reg), 0u);
+    /* both directories exist: nothing to take */
+    dir_made(&d, last);
+    cr_assert_eq(registry_append_dir(&reg, &d), -1);
+    cr_assert_eq(registry_overflow(&reg), 1u);
+    /* another inode at the path is not the recorded directory */
+    cr_assert_eq(rmdir(next), 0);
+    cr_assert_eq(mkdir(next, 0700), 0);
+    cr_assert_eq(registry_append_dir(&reg, &d), 1, "a directory replaced by another was kept");
     registry_close(&reg);
 }
