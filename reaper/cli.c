@@ -63,14 +63,19 @@ static const struct command commands[] = {
      "                 (default 1h)\n"
      "  --grace SEC    seconds from SIGTERM to SIGKILL (0 to 3600, default 2)\n"
      "  --json         as one JSON document\n"},
-    {"watch", cmd_watch, "watch --session ID [--grace SEC] [--metrics-file PATH]",
-     "The preload mode's watchdog (started by the library, rarely by hand): holds a\n"
-     "pidfd on the session's root, reaps each finished driver round, and reaps the\n"
-     "whole session when the root dies.\n",
+    {"watch", cmd_watch,
+     "watch --session ID [--grace SEC] [--metrics-file PATH] [--supervisor-fd FD] [--terminal TTY]",
+     "The watchdog (started by the library and by run, rarely by hand): sweeps the\n"
+     "uid's stale sessions, holds a pidfd on the session's root, reaps each finished\n"
+     "driver round, and reaps the whole session once the root and the rest of the\n"
+     "bot's side (a daemon it forked) are dead.\n",
      "  --session ID   the session to watch\n"
      "  --grace SEC    seconds from SIGTERM to SIGKILL (0 to 3600, default 2)\n"
      "  --metrics-file PATH  Prometheus textfile metrics, rewritten after each reap\n"
-     "                 (default: $CHROMEREAPER_METRICS_FILE)\n"},
+     "                 (default: $CHROMEREAPER_METRICS_FILE)\n"
+     "  --supervisor-fd FD  a pidfd on run: wait for run to die, then take over if\n"
+     "                 run did not reap the session\n"
+     "  --terminal TTY  also write log lines to this terminal (the bot's)\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

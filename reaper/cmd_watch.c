@@ -1,15 +1,21 @@
-/* chromereaper watch --session ID: the watchdog of preload-only mode.  The
- * shim in a session's root process starts it (detached, no inherited fds).
- * It reaps each driver round as it ends, and the whole session the moment
- * the root dies, however it dies; then it exits. */
+/* chromereaper watch --session ID: the watchdog.  The shim in a session's
+ * root process starts it (preload mode), and so does `run` (detached, no
+ * inherited fds but, from run, a pidfd on run itself).  It first sweeps the
+ * uid's stale sessions.  Under run it only waits for run to die: if run did
+ * not reap the session (it was killed), the watchdog takes over.  It reaps
+ * each driver round as it ends, and the whole session once the root and
+ * every other process of the bot's side (a daemon the bot forked) are dead,
+ * however they die; then it exits.  Its reports go to the log (log.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,6 +32,7 @@
 #include "report_json.h"
 #include "safestr.h"
 #include "settle.h"
+#include "sweep.h"
 
 #define TICK_MS 200
 
@@ -104,21 +111,46 @@ static void watch_report_finish(struct watch_report *w, struct history *h, const
     history_free(h);
 }
 
+static void released(int sig) { (void)sig; }
+
+/* Blocks until the process behind `pidfd` (run) has exited (returns 1), or
+ * run, having reaped the session itself, releases us with SIGUSR1 (0). */
+static int wait_for_exit(int pidfd, const sigset_t *unblocked)
+{
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    int n = ppoll(&p, 1, NULL, unblocked);
+    int released = n < 0 && errno == EINTR;
+    close(pidfd);
+    return !released;
+}
+
 int cmd_watch(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"session", required_argument, 0, 's'},
         {"grace", required_argument, 0, 'g'},
         {"metrics-file", required_argument, 0, 'm'},
+        {"supervisor-fd", required_argument, 0, 'S'},
+        {"terminal", required_argument, 0, 't'},
         {0, 0, 0, 0},
     };
-    const char *session = NULL;
+    const char *session = NULL, *terminal = NULL;
     const char *metrics_path = getenv("CHROMEREAPER_METRICS_FILE"); /* preload mode's way */
     double grace = 2.0;
+    uint64_t supervisor = 0;
+    int has_supervisor = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 's': session = optarg; break;
+        case 't': terminal = optarg; break;
+        case 'S':
+            if (cr_parse_u64(optarg, &supervisor) < 0 || supervisor > 1024) {
+                fprintf(stderr, "chromereaper: --supervisor-fd takes a file descriptor\n");
+                return EXIT_USAGE;
+            }
+            has_supervisor = 1;
+            break;
         case 'g':
             if (parse_seconds(optarg, &grace) < 0) {
                 fprintf(stderr, "chromereaper: --grace takes seconds from 0 to 3600\n");
@@ -129,11 +161,33 @@ int cmd_watch(int argc, char **argv)
         default: usage(); return EXIT_USAGE;
         }
     }
-    if (!session || optind != argc) {
+    if (!session || optind != argc || !session_id_valid(session)) {
         fprintf(stderr, "chromereaper: watch needs --session ID\n");
         return EXIT_USAGE;
     }
+    if (!isatty(STDERR_FILENO))
+        log_detached(terminal); /* started detached: stderr is /dev/null */
     uint32_t uid = (uint32_t)getuid();
+    sigset_t usr1, unblocked;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    if (has_supervisor) {
+        /* run's release waits until the sweep is done */
+        struct sigaction sa = {.sa_handler = released};
+        sigaction(SIGUSR1, &sa, NULL);
+        sigprocmask(SIG_BLOCK, &usr1, &unblocked);
+        sigdelset(&unblocked, SIGUSR1);
+    }
+    sweep_stale_sessions(uid, session);
+    if (has_supervisor) {
+        if (!wait_for_exit((int)supervisor, &unblocked))
+            return EXIT_DONE; /* released: run reaped the session */
+        char path[128];
+        struct stat st;
+        if (registry_path(path, sizeof path, uid, session) < 0 || stat(path, &st) < 0)
+            return EXIT_DONE; /* run reaped it */
+        log_msg(LOG_WARN, "session %s: its supervisor died: the watchdog takes over", session);
+    }
     pid_t root_pid = 0;
     int root = pin_root(uid, session, &root_pid);
     struct limits limits = {0};
@@ -158,14 +212,16 @@ int cmd_watch(int argc, char **argv)
     mon.limits = &limits;
     if (report.path[0])
         mon.round_settle_sec = SETTLE_SEC; /* the report judges what had to be killed */
-    while (root >= 0) {
+    /* the root's death ends the wait at once; the bot's other processes
+     * are pinned by the monitor and noticed on its next tick */
+    while (root >= 0 || mon.bot_alive) {
         struct pollfd p[2] = {{.fd = root, .events = POLLIN},
                               {.fd = launcher_tie_fd(&tie), .events = POLLIN}};
         int n = poll(p, 2, TICK_MS);
-        if (n > 0 && p[0].revents)
-            break;
-        if (n < 0 && errno != EINTR)
-            break;
+        if (root >= 0 && (n < 0 ? errno != EINTR : p[0].revents != 0)) {
+            close(root);
+            root = -1;
+        }
         if (n > 0 && p[1].revents)
             launcher_tie_lost(&tie);
         if (launcher_tie_due(&tie, session))
@@ -173,7 +229,8 @@ int cmd_watch(int argc, char **argv)
         if (monitor_tick(&mon) < 0) { /* someone reaped the whole session */
             launcher_tie_free(&tie);
             monitor_free(&mon);
-            close(root);
+            if (root >= 0)
+                close(root);
             watch_report_finish(&report, &hist, session, root_pid, &limits);
             return EXIT_DONE;
         }
@@ -206,8 +263,9 @@ int cmd_watch(int argc, char **argv)
     int rc = reap_session(&s, &ro, &r) == 0 ? EXIT_DONE : EXIT_LEFTOVERS;
     metrics_reaped(&metrics, &r, 0);
     history_reap(&hist, &r, REASON_SESSION_ENDED, NULL);
-    if (log_enabled(LOG_INFO))
-        report_text(stderr, &r);
+    if (rc != EXIT_DONE)
+        log_msg(LOG_ERROR, "session %s: the reap left processes or directories behind", session);
+    log_report(LOG_INFO, &r);
     reap_result_free(&r);
     session_free(&s);
     monitor_free(&mon);

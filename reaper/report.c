@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include <stdlib.h>
+
 #include "escape.h"
 #include "json.h"
 
@@ -125,4 +127,19 @@ void report_already_reaped(const char *id, const char *why, int json)
     fputs(": ", stdout);
     text_escaped(stdout, why);
     fputc('\n', stdout);
+}
+
+void log_report(enum log_level level, const struct reap_result *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (!log_enabled(level))
+        return;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    report_text(f, r);
+    fclose(f);
+    log_text(level, text);
+    free(text);
 }

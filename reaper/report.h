@@ -5,11 +5,14 @@
 
 #include <stdio.h>
 
+#include "log.h"
 #include "reap.h"
 
 void report_summary(FILE *out, const struct reap_result *r);
 void report_text(FILE *out, const struct reap_result *r);
 void report_json(FILE *out, const struct reap_result *r);
+/* report_text through the log (log.h), at `level`. */
+void log_report(enum log_level level, const struct reap_result *r);
 
 /* A session that could not be handled: "chromereaper: session ID: WHY" on
  * stderr (escaped: `why` may quote the registry); with `json` also

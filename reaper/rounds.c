@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "procfs.h"
 #include "role.h"
 
 struct pid_bucket {
@@ -139,4 +140,23 @@ void rounds_free(struct rounds *rs)
     }
     free(rs->v);
     *rs = (struct rounds){0};
+}
+
+int rounds_bot_side(const struct tracked *t)
+{
+    return !t->round_root && !role_is_browser_stack(t->role) && !(t->flags & CR_ENTRY_PIDNS);
+}
+
+int rounds_bot_alive(const struct session *s)
+{
+    struct tracked *t, *tmp;
+    HASH_ITER(hh, s->procs, t, tmp) {
+        struct proc_stat st;
+        if (!rounds_bot_side(t))
+            continue;
+        if (proc_stat_read(t->key.pid, &st) == 0 && st.start_time == t->key.start_time &&
+            st.state != 'Z')
+            return 1;
+    }
+    return 0;
 }

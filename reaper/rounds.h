@@ -32,4 +32,13 @@ struct rounds {
 void rounds_build(struct rounds *rs, struct session *s);
 void rounds_free(struct rounds *rs);
 
+/* The bot's side of the session: a process in no round and not part of the
+ * browser stack (the root, a daemon the bot forked, its own helpers).  A
+ * namespace-local pid names nobody here, so such records never count.
+ * Needs rounds_build first. */
+int rounds_bot_side(const struct tracked *t);
+/* 1 while a process of the bot's side lives (same start time): the session
+ * lives while its bot does, daemonized or not. */
+int rounds_bot_alive(const struct session *s);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "rounds.h"
 #include "safestr.h"
 
 const char *seen_name(int seen)
@@ -406,11 +407,16 @@ int session_root_alive(const struct session *s)
            st.state != 'Z';
 }
 
-int session_is_stale(const struct session *s)
+int session_is_stale(struct session *s)
 {
-    if (s->root_pid > 0)
-        return !session_root_alive(s);
-    return (uint64_t)time(NULL) > s->reg.hdr->created_unix + 60;
+    if (s->root_pid > 0 ? session_root_alive(s) : (uint64_t)time(NULL) <= s->reg.hdr->created_unix + 60)
+        return 0;
+    /* a daemonized bot keeps its session */
+    struct rounds rs;
+    rounds_build(&rs, s);
+    int bot = rounds_bot_alive(s);
+    rounds_free(&rs);
+    return !bot;
 }
 
 size_t session_list(uint32_t uid, char (**ids)[CR_SESSION_MAX])

@@ -112,9 +112,11 @@ int tracked_key_alive(const struct tracked_key *k);
 /* 1 if the session's root process is alive (same start time). */
 int session_root_alive(const struct session *s);
 
-/* A session is stale when its root is dead; a registry whose root was never
- * recorded counts once it is a minute old (its creator died at birth). */
-int session_is_stale(const struct session *s);
+/* A session is stale when its root is dead (a registry whose root was never
+ * recorded: once it is a minute old, its creator died at birth) and so is
+ * every process of the bot's side (rounds_bot_alive: a daemon the bot
+ * forked keeps the session). */
+int session_is_stale(struct session *s);
 
 /* Session ids of `uid` present in /dev/shm; returns the count, *ids malloc'd. */
 size_t session_list(uint32_t uid, char (**ids)[CR_SESSION_MAX]);
