@@ -394,27 +394,33 @@ int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e)
     return i;
 }
 
-int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d)
+/* A directory slot, reclaimed from a gone directory when the table is full;
+ * -1 (counted as overflow) when there is none. */
+static int64_t claim_dir_slot(struct cr_registry *reg, uint64_t *seq)
 {
     struct cr_registry_header *h = reg->hdr;
-    uint64_t seq;
-    int64_t i = claim_slot((char *)reg->dirs, CR_DIR_SIZE, reg->dir_capacity, &h->dir_next, &seq);
+    int64_t i = claim_slot((char *)reg->dirs, CR_DIR_SIZE, reg->dir_capacity, &h->dir_next, seq);
     if (i < 0)
         i = reclaim_dir_slot(reg);
+    if (i < 0)
+        __atomic_fetch_add(&h->dir_overflow, 1, __ATOMIC_RELAXED);
+    return i;
+}
+
+int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d)
+{
+    uint64_t seq;
+    int64_t i = claim_dir_slot(reg, &seq);
     if (i >= 0)
         publish(&reg->dirs[i], d, sizeof *d, seq, &reg->dirs[i].seq);
-    else
-        __atomic_fetch_add(&h->dir_overflow, 1, __ATOMIC_RELAXED);
     return i;
 }
 
 int64_t registry_append_dir_path(struct cr_registry *reg, const struct cr_dir_head *d,
                                  const char *path)
 {
-    struct cr_registry_header *h = reg->hdr;
     uint64_t seq;
-    int64_t i = claim_slot((char *)reg->dirs, CR_DIR_SIZE, reg->dir_capacity, &h->dir_next,
-                           &h->dir_overflow, &seq);
+    int64_t i = claim_dir_slot(reg, &seq);
     if (i >= 0) {
         struct cr_dir *slot = &reg->dirs[i];
         cr_strlcpy(slot->path, path, sizeof slot->path);
