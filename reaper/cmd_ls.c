@@ -490,7 +490,10 @@ static int ls_sessions(uint32_t uid, int json)
     for (size_t i = 0, shown = 0; i < n; i++) {
         struct session s;
         char why[160];
-        if (session_load(&s, uid, ids[i], 0, why, sizeof why) != CR_REG_OK) {
+        enum cr_registry_status st = session_load(&s, uid, ids[i], 0, why, sizeof why);
+        if (st == CR_REG_MISSING)
+            continue; /* reaped between the listing and the load */
+        if (st != CR_REG_OK) {
             report_session_error(ids[i], why, 0); /* the list holds sessions that load */
             rc = EXIT_REGISTRY;
             continue;

@@ -275,6 +275,9 @@ int monitor_tick(struct monitor *m)
     enum cr_registry_status rs = session_load_locked(&s, m->uid, m->session, 0, why, sizeof why);
     if (rs != CR_REG_OK) {
         log_msg(LOG_DEBUG, "session %s: %s", m->session, why);
+        /* an unreadable registry hides the bot's side: the root alone decides */
+        if (rs == CR_REG_CORRUPT || rs == CR_REG_FOREIGN || rs == CR_REG_VERSION)
+            m->bot_alive = 0;
         return rs == CR_REG_MISSING || rs == CR_REG_REAPED ? -1 : 0;
     }
     observe_browsers(m, &s);
