@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -117,8 +118,9 @@ static double monotonic_sec(void)
 /* run's own watchdog (`watch --supervisor-fd 3`, 3 a pidfd on run): if run
  * is killed, it takes over and reaps the session once the command is gone
  * too.  Detached like the preload mode's: its own session, stdio on
- * /dev/null, no other fd of run's, no library, no cookie. */
-static void start_watchdog(const char *session, const struct saved_signals *saved)
+ * /dev/null, no other fd of run's, no library, no cookie.  Returns its pid
+ * (run, the subreaper, adopts it when the middle process exits), or -1. */
+static pid_t start_watchdog(const char *session, const struct saved_signals *saved)
 {
     char self[PATH_MAX], tty[128] = "";
     int raw = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -133,13 +135,22 @@ static void start_watchdog(const char *session, const struct saved_signals *save
                 session, strerror(errno));
         if (pidfd >= 0)
             close(pidfd);
-        return;
+        return -1;
+    }
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        close(pidfd);
+        return -1;
     }
     pid_t first = fork();
     if (first == 0) {
         setsid();
-        if (fork() != 0)
+        pid_t watchdog = fork();
+        if (watchdog != 0) {
+            ssize_t ignored = write(pipefd[1], &watchdog, sizeof watchdog);
+            (void)ignored;
             _exit(0);
+        }
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
             dup2(pidfd, 3) < 0 || fcntl(3, F_SETFD, 0) < 0 || chdir("/") < 0)
@@ -160,8 +171,27 @@ static void start_watchdog(const char *session, const struct saved_signals *save
         _exit(127);
     }
     close(pidfd);
+    close(pipefd[1]);
+    pid_t watchdog = -1;
+    if (first < 0 || read(pipefd[0], &watchdog, sizeof watchdog) != (ssize_t)sizeof watchdog)
+        watchdog = -1;
+    close(pipefd[0]);
     if (first > 0)
         waitpid(first, NULL, 0);
+    return watchdog;
+}
+
+/* run reaped the session itself: its watchdog has nothing to take over.
+ * Released (SIGUSR1; it finishes its sweep of other sessions first) and
+ * waited for, so that no watchdog of the session outlives run.  Only while
+ * it is still run's unreaped child: its pid cannot be another's then. */
+static void release_watchdog(pid_t watchdog)
+{
+    if (watchdog <= 0 || waitpid(watchdog, NULL, WNOHANG) != 0)
+        return;
+    kill(watchdog, SIGUSR1);
+    while (waitpid(watchdog, NULL, 0) < 0 && errno == EINTR)
+        ;
 }
 
 /* Sends `sig` to CMD's process group, or to CMD alone if it left it. */
@@ -359,8 +389,7 @@ int cmd_run(int argc, char **argv)
     if (have_registry)
         registry_close(&reg);
     log_msg(LOG_INFO, "session %s: running %s as pid %d", session, argv[optind], (int)child);
-    if (have_registry)
-        start_watchdog(session, &saved);
+    pid_t watchdog = have_registry ? start_watchdog(session, &saved) : -1;
 
     struct metrics metrics;
     metrics_init(&metrics, metrics_path, session, (uint32_t)getuid());
@@ -404,6 +433,10 @@ int cmd_run(int argc, char **argv)
         reap_result_free(&r);
         session_free(&s);
     }
+    char shm[128];
+    struct stat sb;
+    if (registry_path(shm, sizeof shm, (uint32_t)getuid(), session) < 0 || stat(shm, &sb) < 0)
+        release_watchdog(watchdog);
     monitor_free(&mon);
     int ignored;
     reap_zombies(0, &ignored, -1);

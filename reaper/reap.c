@@ -269,10 +269,11 @@ static void build_plan(struct plan *p)
         HASH_ITER(hh, p->s->procs, t, tmp) {
             plan_tracked(p, t);
         }
-        /* The cookie finds browser processes that escaped both channels. */
+        /* The cookie finds browser processes that escaped both channels
+         * (none can be alive if the session's PID namespace is gone). */
         struct proc_node *n, *ntmp;
         HASH_ITER(hh, p->pt.by_pid, n, ntmp) {
-            if (n->uid != p->s->uid || find_target(p->r, n->pid))
+            if (p->s->pidns_gone || n->uid != p->s->uid || find_target(p->r, n->pid))
                 continue;
             if (cookie_of(p, n) == COOKIE_OURS && role_is_browser_stack(live_role(n)))
                 add_target(p, n, FOUND_COOKIE, NULL);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pidns.h"
 #include "procfs.h"
 #include "rounds.h"
 #include "safestr.h"
@@ -348,12 +349,17 @@ static enum cr_registry_status session_load_as(struct session *s, uint32_t uid, 
      * container (or outside one) must not judge the session's life by them */
     uint64_t ns = s->reg.hdr->pidns, own = registry_own_pidns();
     if (st == CR_REG_OK && ns && own && ns != own) {
-        if (why && why_len)
+        /* unless that namespace is gone: then no process of the session
+         * can be alive, and only its directories are left to judge */
+        s->pidns_gone = pidns_verdict_of(ns) == PIDNS_GONE;
+        if (!s->pidns_gone && why && why_len)
             snprintf(why, why_len, "the registry belongs to another PID namespace (pid:[%llu], this is pid:[%llu])",
                      (unsigned long long)ns, (unsigned long long)own);
-        st = CR_REG_FOREIGN;
+        if (!s->pidns_gone)
+            st = CR_REG_FOREIGN;
+        s->root_pid = 0;
     }
-    if (st == CR_REG_OK)
+    if (st == CR_REG_OK && !s->pidns_gone)
         st = load_entries(s, why, why_len);
     if (st == CR_REG_OK)
         st = load_dirs(s, why, why_len);
@@ -409,6 +415,8 @@ int session_root_alive(const struct session *s)
 
 int session_is_stale(struct session *s)
 {
+    if (s->pidns_gone)
+        return 1;
     if (s->root_pid > 0 ? session_root_alive(s) : (uint64_t)time(NULL) <= s->reg.hdr->created_unix + 60)
         return 0;
     /* a daemonized bot keeps its session */

@@ -73,6 +73,8 @@ struct session {
     int writable; /* records may be marked reaped */
     int lock_fd;  /* held while writable: one reaper at a time */
     uint64_t reg_dev, reg_ino; /* the registry file: a live root maps it */
+    int pidns_gone; /* made in a PID namespace that is gone: no process
+                       records loaded, no cookie scan, nothing alive */
     struct record_ref *entry_refs, *dir_refs;
     size_t nentry_refs, ndir_refs;
 };

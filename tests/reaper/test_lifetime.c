@@ -303,3 +303,58 @@ Test(lifetime, the_watchdog_reports_to_the_log_file)
     cr_assert_not_null(strstr(text, expect), "no \"%s\" in the log: %s", expect, text);
     free(text);
 }
+
+/* A container that shared /tmp and /dev/shm with the host, its `run` (PID 1)
+ * SIGKILLed: the namespace is gone with every process in it, so `reap
+ * --stale` removes the session's directory and registry (today: refused
+ * for good, exit 3, "another PID namespace").  Only the initial PID
+ * namespace sees every process, so only there can it tell. */
+Test(lifetime, a_session_whose_pid_namespace_is_gone_is_reaped_by_reap_stale)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root for a PID namespace");
+    if (registry_own_pidns() != 0xEFFFFFFCu)
+        cr_skip_test("needs the initial PID namespace (make test runs there; /work/iso.sh does not)");
+    cr_assert_eq(mkdir(browser_out, 0755), 0);
+    snprintf(session, sizeof session, "crlife-ns-%d-%ld", (int)getpid(), (long)time(NULL));
+    char script[1200];
+    snprintf(script, sizeof script, "%s browser %s & wait", ts_build("fixtures/fake_chromium"), browser_out);
+    char *argv[] = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", (char *)ts_build("chromereaper"), "run",
+                    "--session", session, "--", "/bin/sh", "-c", script, NULL};
+    bot = ts_spawn(argv, NULL, NULL);
+    char ready[400], dirfile[400];
+    snprintf(ready, sizeof ready, "%s/ready", browser_out);
+    snprintf(dirfile, sizeof dirfile, "%s/dir", browser_out);
+    cr_assert_eq(ts_wait_file(ready, 30), 0, "the fixture browser never got ready");
+    char *made = ts_slurp(dirfile);
+    cr_assert_not_null(made);
+    snprintf(made_dir, sizeof made_dir, "%s", made);
+    free(made);
+    /* its pids are the namespace's: npids stays 0, nothing of it is signalled by pid here */
+    pid_t kids[32], init = -1;
+    int n = ts_descendants(bot, kids, 32);
+    for (int i = 0; i < n; i++) {
+        struct proc_stat st;
+        if (proc_stat_read(kids[i], &st) == 0 && st.ppid == bot)
+            init = kids[i];
+    }
+    cr_assert_gt(init, 0, "no PID 1 under unshare");
+    cr_assert_eq(ts_kill(init, SIGKILL), 0); /* the namespace dies with its init */
+    ts_waitpid(bot, 30);
+    bot = -1;
+    double t0 = now_sec();
+    while (ts_descendants(init, kids, 32) > 0 && now_sec() - t0 < BOUND_SEC)
+        usleep(20000);
+    struct stat st;
+    cr_assert_eq(stat(made_dir, &st), 0, "the directory is there to be reaped");
+    cr_assert(registry_exists(session), "the registry is there to be reaped");
+
+    char *reap[] = {(char *)ts_build("chromereaper"), "reap", "--stale", NULL};
+    char *out = NULL;
+    int rc = ts_run(reap, &out);
+    cr_assert_eq(rc, 0, "reap --stale exited %d: %s", rc, out);
+    cr_assert_neq(stat(made_dir, &st), 0, "%s was not removed: %s", made_dir, out);
+    cr_assert_not(registry_exists(session), "the registry was not removed: %s", out);
+    free(out);
+    session[0] = '\0';
+}
