@@ -236,8 +236,7 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
         log_msg(LOG_INFO, "session %s: round of %s %d ended: %zu processes killed, %zu directories removed, %zu survived, %.0f ms",
                 s->id, role_name(r->root->role), (int)r->root->key.pid, killed,
                 reap_count_dirs(&res, DIR_REMOVED), reap_count(&res, OUTCOME_SURVIVED), res.millis);
-        if (log_enabled(LOG_DEBUG))
-            report_text(stderr, &res);
+        log_report(LOG_DEBUG, &res);
         reap_result_free(&res);
         r->reaped = 1;
         r->root->reaped = 1;
