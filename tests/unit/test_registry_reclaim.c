@@ -127,8 +127,10 @@ Test(reclaim, a_full_directory_table_reuses_the_slot_of_a_removed_directory)
     cr_assert_eq(registry_append_dir(&reg, &d), -1);
     cr_assert_eq(registry_overflow(&reg), 1u);
     /* another inode at the path is not the recorded directory */
+    char other[] = "/tmp/crtest-other-XXXXXX"; /* made while `next` exists: another inode */
+    cr_assert_not_null(mkdtemp(other));
     cr_assert_eq(rmdir(next), 0);
-    cr_assert_eq(mkdir(next, 0700), 0);
+    cr_assert_eq(rename(other, next), 0);
     cr_assert_eq(registry_append_dir(&reg, &d), 1, "a directory replaced by another was kept");
     registry_close(&reg);
 }
