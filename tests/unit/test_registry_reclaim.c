@@ -2,6 +2,7 @@
  * table fills, and writers reuse freed slots; nobody frees or reads a slot
  * that was reused under them. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
