@@ -89,7 +89,14 @@ void shim_start_watchdog(const char *session)
         free(env);
         return;
     }
-    char *argv[] = {reaper, "watch", "--session", (char *)session, NULL};
+    /* the bot's terminal, by name: the watchdog reopens it for each line it
+     * logs there and never holds it (a terminal it kept would stay busy) */
+    char tty[128];
+    char *argv[] = {reaper, "watch", "--session", (char *)session, NULL, NULL, NULL};
+    if (isatty(2) && ttyname_r(2, tty, sizeof tty) == 0) {
+        argv[4] = "--terminal";
+        argv[5] = tty;
+    }
     pid_t first = shim_real.fork();
     if (first == 0) {
         setsid();

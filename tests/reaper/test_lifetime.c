@@ -3,10 +3,14 @@
  * with the bot leaves nothing for good: run's own watchdog, or the next
  * session's sweep, takes over. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -360,4 +364,55 @@ Test(lifetime, a_session_whose_pid_namespace_is_gone_is_reaped_by_reap_stale)
     cr_assert_not(registry_exists(session), "the registry was not removed: %s", out);
     free(out);
     session[0] = '\0';
+}
+
+/* Preload mode on a terminal at CHROMEREAPER_LOG=info: the watchdog's
+ * reports reach the bot's terminal (today nothing did: its stderr is
+ * /dev/null), though the watchdog holds no descriptor of it. */
+Test(lifetime, preload_reports_reach_the_bots_terminal)
+{
+    int master, slave;
+    cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    cr_assert_eq(mkdir(browser_out, 0755), 0);
+    char script[1200];
+    snprintf(script, sizeof script, "%s browser %s & wait", ts_build("fixtures/fake_chromium"), browser_out);
+    const char *lib = ts_build("libchromereaper.so");
+    bot = fork();
+    cr_assert_geq(bot, 0);
+    if (bot == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setsid(); /* its own session and group: the group kill below is the bot's */
+        if (ioctl(slave, TIOCSCTTY, 0) < 0)
+            _exit(120);
+        dup2(slave, 0);
+        dup2(slave, 1);
+        dup2(slave, 2);
+        close(master);
+        setenv("LD_PRELOAD", lib, 1);
+        setenv("CHROMEREAPER_LOG", "info", 1);
+        execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+        _exit(127);
+    }
+    close(slave);
+    ts_remember(bot);
+    read_browser(browser_out);
+    cr_assert_eq(tb_session_of_root(bot, session, sizeof session), 0, "no session for the shell");
+    kill_bot_group();
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    char expect[200];
+    snprintf(expect, sizeof expect, "session %s", session);
+    char seen[16384] = "";
+    size_t len = 0;
+    for (int i = 0; i < 750 && !strstr(seen, expect); i++) {
+        ssize_t n = read(master, seen + len, sizeof seen - 1 - len);
+        if (n > 0) {
+            len += (size_t)n;
+            seen[len] = '\0';
+        } else {
+            usleep(20000);
+        }
+    }
+    close(master);
+    cr_assert_not_null(strstr(seen, expect), "nothing of the watchdog on the terminal: [%s]", seen);
+    assert_session_gone();
 }
