@@ -87,8 +87,8 @@ int ts_remove_registries_of(uid_t uid, pid_t root)
             continue;
         const char *id = de->d_name + strlen(prefix);
         struct cr_registry reg;
-        int match = root <= 0;
-        if (!match && registry_open(&reg, (uint32_t)uid, id, 0, NULL, 0) == CR_REG_OK) {
+        int match = root <= 0 && strncmp(id, "crtest-", 7) != 0;
+        if (root > 0 && registry_open(&reg, (uint32_t)uid, id, 0, NULL, 0) == CR_REG_OK) {
             match = reg.hdr->root_pid == root;
             registry_close(&reg);
         }

@@ -17,9 +17,10 @@ const char *ts_source(const char *rel);
 
 /* A fresh session id "crtest-<pid>-<n>" (buf >= 64 bytes) and its registry. */
 void ts_session_create(char *id, size_t len, struct cr_registry *reg);
-/* Removes `uid`'s registries whose root is `root` (every one of that uid
- * when root <= 0): what a program that became a session root by itself
- * left.  Returns how many. */
+/* Removes `uid`'s registries whose root is `root` (when root <= 0, every
+ * one of that uid that a library made: not the "crtest-" sessions that
+ * tests running in parallel make themselves): what a program that became a
+ * session root by itself left.  Returns how many. */
 int ts_remove_registries_of(uid_t uid, pid_t root);
 
 /* dir "/" name, in one of a few rotating static buffers. */
