@@ -9,7 +9,21 @@
 # into OUTDIR (outside /tmp).
 set -u
 CR=$1 LIB=$2 FAKE=$3 OUT=$4
+# A checkout under /tmp (a CI clone may be one) stays reachable: the old
+# /tmp is kept aside and the top directories our arguments lie in are bound
+# back into the fresh one (none has a browser's temp-dir name).
+OLDTMP=/run/crtest-doctor-oldtmp.$$
+mkdir -p "$OLDTMP" && mount --bind /tmp "$OLDTMP" || exit 89
 mount -t tmpfs tmpfs /tmp || exit 90
+for path in "$CR" "$LIB" "$FAKE" "$OUT"; do
+    case $path in
+    /tmp/*)
+        top=${path#/tmp/}
+        top=${top%%/*}
+        [ -d "/tmp/$top" ] || { mkdir "/tmp/$top" && mount --bind "$OLDTMP/$top" "/tmp/$top"; } || exit 88
+        ;;
+    esac
+done
 mount -t tmpfs tmpfs /dev/shm || exit 91
 CHROME="/usr/bin/chromium --headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run --remote-debugging-port=0"
 
