@@ -304,13 +304,14 @@ Test(e2e_sandbox, sandboxed_chrome_as_a_user_every_process_listed_then_reaped)
     cr_assert_eq(ts_run(ps_argv, &ps), 0, "ps: %s", ps);
     int nested = 0;
     char *save = NULL;
+    pid_t watchdog = ts_watchdog_pid(sb.session); /* run's own, reaper side too */
     for (char *l = strtok_r(ps, "\n", &save); l && sb.n < SB_MAX; l = strtok_r(NULL, "\n", &save)) {
         int pid;
         char stat[16];
         struct proc_stat st;
         if (sscanf(l, "%d %15s", &pid, stat) != 2 || stat[0] == 'Z' || pid == sb.run_pid ||
-            proc_stat_read(pid, &st) != 0)
-            continue; /* a zombie is dead already; `run` is the reaper itself */
+            pid == watchdog || proc_stat_read(pid, &st) != 0)
+            continue; /* a zombie is dead already; `run` and its watchdog are the reaper */
         uid_t owner;
         ts_remember(pid);
         if (proc_uid_read(pid, &owner) != 0 || owner != sb.uid)
