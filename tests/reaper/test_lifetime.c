@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -322,6 +324,11 @@ Test(lifetime, a_session_whose_pid_namespace_is_gone_is_reaped_by_reap_stale)
         cr_skip_test("needs root for a PID namespace");
     if (registry_own_pidns() != 0xEFFFFFFCu)
         cr_skip_test("needs the initial PID namespace (make test runs there; /work/iso.sh does not)");
+    /* `reap --stale` sweeps every stale session of the uid: in a /dev/shm
+     * of this test's own, never those of tests running beside it */
+    cr_assert_eq(unshare(CLONE_NEWNS), 0);
+    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    cr_assert_eq(mount("tmpfs", CR_REGISTRY_DIR, "tmpfs", 0, "mode=1777"), 0);
     cr_assert_eq(mkdir(browser_out, 0755), 0);
     snprintf(session, sizeof session, "crlife-ns-%d-%ld", (int)getpid(), (long)time(NULL));
     char script[1200];

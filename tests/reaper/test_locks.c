@@ -25,16 +25,17 @@ static pid_t holder = -1;
 
 static void teardown(void)
 {
-    for (int i = 0; i < nfiles; i++) {
-        close(locks[i]);
-        unlink(files[i]);
-    }
-    nfiles = 0;
     if (holder > 0) {
         ts_kill(holder, SIGKILL);
         ts_waitpid(holder, 10);
         holder = -1;
     }
+    for (int i = 0; i < nfiles; i++) {
+        if (locks[i] >= 0)
+            close(locks[i]);
+        unlink(files[i]);
+    }
+    nfiles = 0;
 }
 
 TestSuite(locks, .fini = teardown, .timeout = 120);
@@ -138,10 +139,19 @@ Test(locks, a_registry_locked_under_run_never_hangs_it)
 {
     char script[512];
     snprintf(script, sizeof script,
-             "flock \"/dev/shm/chromereaper-%u-$CHROMEREAPER_SESSION\" sleep 600 </dev/null >/dev/null 2>&1 &"
+             /* the holder is one process (the subshell become sleep, the lock on its
+              * fd 9): the teardown's kill of it releases the lock */
+             "( exec 9<\"/dev/shm/chromereaper-%u-$CHROMEREAPER_SESSION\" </dev/null >/dev/null 2>&1;"
+             " flock 9; exec sleep 600 ) &"
              " echo $! > /dev/shm/crtest-locks-holder-%d; sleep 1; exit 5",
              (unsigned)getuid(), (int)getpid());
-    char *argv[] = {(char *)ts_build("chromereaper"), "run", "--grace", "0", "--", "/bin/sh", "-c", script, NULL};
+    char id[64];
+    snprintf(id, sizeof id, "crtest-locks-run-%d", (int)getpid());
+    /* run cannot remove a registry that stays locked: the teardown does */
+    cr_assert_eq(registry_path(files[nfiles], sizeof files[nfiles], (uint32_t)getuid(), id), 0);
+    locks[nfiles++] = -1;
+    char *argv[] = {(char *)ts_build("chromereaper"), "run", "--session", id, "--grace", "0", "--", "/bin/sh", "-c",
+                    script, NULL};
     char *out = NULL;
     int rc = ts_run(argv, &out);
     char pidfile[128];
