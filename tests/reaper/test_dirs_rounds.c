@@ -52,6 +52,24 @@ static int64_t record_profile(const char *path, int absent)
     return slot;
 }
 
+/* Waits (bounded) until `ls --json` says exactly one round of the session
+ * was reaped; returns 1 if it did, with the last listing in *text. */
+static int wait_one_round_reaped(const char *id, char **text)
+{
+    char *argv_ls[] = {(char *)ts_build("chromereaper"), "ls", "--session", (char *)id, "--json", NULL};
+    int reaped = 0;
+    *text = NULL;
+    for (int i = 0; i < 600 && !reaped; i++) {
+        free(*text);
+        *text = NULL;
+        ts_run(argv_ls, text);
+        reaped = *text && strstr(*text, "\"rounds_reaped\":1,") != NULL;
+        if (!reaped)
+            usleep(50000);
+    }
+    return reaped;
+}
+
 Test(dirs_rounds, a_profile_the_bot_made_after_an_earlier_round_is_kept)
 {
     char profile[300];
@@ -119,17 +137,8 @@ Test(dirs_rounds, a_failed_removal_in_a_rounds_reap_is_final)
     cr_assert_geq(n, 1);
     cr_assert_eq(ts_kill(pids[0], SIGKILL), 0); /* the round's root, the browser */
 
-    char *argv_ls[] = {(char *)ts_build("chromereaper"), "ls", "--session", session, "--json", NULL};
     char *text = NULL;
-    int reaped = 0;
-    for (int i = 0; i < 600 && !reaped; i++) {
-        free(text);
-        text = NULL;
-        ts_run(argv_ls, &text);
-        reaped = text && strstr(text, "\"rounds_reaped\":1,") != NULL;
-        if (!reaped)
-            usleep(50000);
-    }
+    int reaped = wait_one_round_reaped(session, &text);
     cr_assert(reaped, "the round was never reaped (or more than once): %s",
               text && strstr(text, "\"rounds\":") ? strstr(text, "\"rounds\":") : text);
     /* the round is settled by its one reap */
@@ -192,17 +201,8 @@ Test(dirs_rounds, a_directory_older_than_the_round_is_not_the_rounds)
     registry_close(&live);
 
     cr_assert_eq(ts_kill(browser, SIGKILL), 0); /* the round ends */
-    char *argv_ls[] = {(char *)ts_build("chromereaper"), "ls", "--session", session, "--json", NULL};
     char *text = NULL;
-    int reaped = 0;
-    for (int i = 0; i < 600 && !reaped; i++) {
-        free(text);
-        text = NULL;
-        ts_run(argv_ls, &text);
-        reaped = text && strstr(text, "\"rounds_reaped\":1,") != NULL;
-        if (!reaped)
-            usleep(50000);
-    }
+    int reaped = wait_one_round_reaped(session, &text);
     cr_assert(reaped, "the round was never reaped: %s", text);
     free(text);
     char keep[600];
