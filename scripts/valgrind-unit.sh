@@ -16,7 +16,7 @@ set -u
 bin=$1 jobs=$2 logs=$3
 rm -rf "$logs" && mkdir -p "$logs" || exit 1
 start=$(date +%s)
-valgrind --error-exitcode=1 --trace-children=yes --trace-children-skip='/usr/bin/*,/bin/*' \
+valgrind --error-exitcode=1 --vgdb=no --trace-children=yes --trace-children-skip='/usr/bin/*,/bin/*' \
     --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     --log-file="$logs/%p.log" \
     "$bin" --jobs="$jobs" --short-filename --filter='!(procfs/exe_self)' >"$logs/suite.out" 2>&1
