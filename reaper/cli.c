@@ -31,7 +31,7 @@ static const struct command commands[] = {
      "  --max-rss MIB        circuit breaker: reap the oldest rounds while the\n"
      "                 session's browsers use more than MIB mebibytes (Pss)\n"},
     {"reap", cmd_reap, "reap (--session ID | --stale | --all) [--uid UID] [--grace SEC] [--dry-run] [--json]"
-     " [--metrics-file PATH]",
+     " [--metrics-file PATH] [--timings]",
      "Kills a session's browser processes, leaves first, removes the directories they\n"
      "made, and reports each; then removes the registry if nothing is left.\n",
      "  --session ID   the session to reap\n"
@@ -41,7 +41,10 @@ static const struct command commands[] = {
      "  --grace SEC    seconds from SIGTERM to SIGKILL (0 to 3600, default 2)\n"
      "  --dry-run      print the plan, signal and remove nothing\n"
      "  --json         the report as JSON\n"
-     "  --metrics-file PATH  Prometheus textfile metrics, written after the reap\n"},
+     "  --metrics-file PATH  Prometheus textfile metrics, written after the reap\n"
+     "  --timings      after each session's reap, one line on stderr: the\n"
+     "                 milliseconds of its phases (scan, plan, freeze, signal,\n"
+     "                 wait, dirs) and the total\n"},
     {"ls", cmd_ls, "ls [--session ID] [--uid UID] [--tree [--helpers]] [--json]",
      "Lists the uid's sessions, or one session's processes and directories.\n",
      "  --session ID   one session's processes, roles and directories\n"

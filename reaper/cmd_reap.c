@@ -20,10 +20,10 @@ int cmd_reap(int argc, char **argv)
         {"all", no_argument, 0, 'a'},           {"grace", required_argument, 0, 'g'},
         {"dry-run", no_argument, 0, 'n'},       {"json", no_argument, 0, 'j'},
         {"uid", required_argument, 0, 'u'},     {"metrics-file", required_argument, 0, 'm'},
-        {0, 0, 0, 0},
+        {"timings", no_argument, 0, 't'},       {0, 0, 0, 0},
     };
     const char *session = NULL, *metrics_path = NULL;
-    int stale = 0, all = 0, json = 0;
+    int stale = 0, all = 0, json = 0, timings = 0;
     uint64_t uid = getuid();
     struct reap_options ro = {.grace_sec = 2.0, .spare_root = 1};
     int c;
@@ -34,6 +34,7 @@ int cmd_reap(int argc, char **argv)
         case 'a': all = 1; break;
         case 'n': ro.dry_run = 1; break;
         case 'j': json = 1; break;
+        case 't': timings = 1; break;
         case 'm': metrics_path = optarg; break;
         case 'g':
             if (parse_seconds(optarg, &ro.grace_sec) < 0) {
@@ -114,6 +115,10 @@ int cmd_reap(int argc, char **argv)
             report_json(stdout, &r);
         else
             report_text(stdout, &r);
+        if (timings) {
+            fflush(stdout); /* the line follows its report on a shared terminal */
+            report_timings(stderr, &r);
+        }
         reap_result_free(&r);
         session_free(&s);
     }

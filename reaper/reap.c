@@ -32,6 +32,7 @@ struct plan {
     char cookie[CR_SESSION_MAX + 32]; /* "CHROMEREAPER_SESSION=<id>" */
     struct reap_result *r;
     const struct reap_options *opt;
+    double lap; /* when the phase being timed began */
 };
 
 static double now_ms(void)
@@ -39,6 +40,14 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Charges the time since the last lap to `phase`. */
+static void lap(struct plan *p, double *phase)
+{
+    double now = now_ms();
+    *phase += now - p->lap;
+    p->lap = now;
 }
 
 static int pidfd_open_pid(pid_t pid)
@@ -398,13 +407,16 @@ static void kill_processes(struct plan *p)
         if (target_dead(&r->targets[i]))
             r->targets[i].outcome = OUTCOME_VANISHED;
     freeze(p);
+    lap(p, &r->timings.freeze);
     order_leaves_first(p);
     /* every process gets SIGTERM while all are stopped, leaves first, so
      * no parent sees a child die and replaces it before its own turn */
     signal_all(r, SIGTERM, 1);
     signal_all(r, SIGCONT, 1);
+    lap(p, &r->timings.signal);
     if (p->opt->grace_sec > 0)
         wait_all_dead(r, p->opt->grace_sec);
+    lap(p, &r->timings.wait);
     for (size_t i = 0; i < r->ntargets; i++) {
         struct target *t = &r->targets[i];
         if (t->outcome == OUTCOME_PLANNED && t->sent_term && target_dead(t))
@@ -416,7 +428,9 @@ static void kill_processes(struct plan *p)
         if (add_descendants(p) == 0)
             break;
     }
+    lap(p, &r->timings.signal);
     wait_all_dead(r, KILL_WAIT_SEC);
+    lap(p, &r->timings.wait);
     for (size_t i = 0; i < r->ntargets; i++) {
         struct target *t = &r->targets[i];
         if (t->outcome != OUTCOME_PLANNED)
@@ -498,19 +512,22 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     out->dry_run = opt->dry_run;
     out->overflow = s->overflow;
     out->no_registry = s->reg.hdr == NULL;
-    struct plan p = {.s = s, .r = out, .opt = opt, .pin_budget = budget};
+    struct plan p = {.s = s, .r = out, .opt = opt, .pin_budget = budget, .lap = start};
     cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
     cr_strlcat(p.cookie, s->id, sizeof p.cookie);
     proctable_snapshot(&p.pt);
+    lap(&p, &out->timings.scan);
     build_plan(&p);
     /* the profiles the browsers about to die were started with */
     struct dirseen seen = {0};
     for (size_t i = 0; i < out->ntargets; i++)
         dirseen_observe(&seen, out->targets[i].pid, p.cookie);
     if (!opt->dry_run) {
+        lap(&p, &out->timings.plan);
         kill_processes(&p);
     } else {
         order_leaves_first(&p);
+        lap(&p, &out->timings.plan);
     }
 
     /* the directories in scope, not yet dealt with by an earlier reap */
@@ -571,7 +588,8 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
         out->registry_unlinked = registry_unlink(s->uid, s->id) == 0;
     free(dirs);
     proctable_free(&p.pt);
-    out->millis = now_ms() - start;
+    lap(&p, &out->timings.dirs);
+    out->millis = out->timings.total = p.lap - start;
     return clean ? 0 : 1;
 }
 
@@ -585,21 +603,24 @@ int reap_orphans(const struct tracked_key *keys, size_t n, uint32_t uid, const s
     /* no session: an empty id, so any process whose environment names a
      * session is another session's, and never a target */
     struct session none = {.uid = uid};
-    struct plan p = {.s = &none, .r = out, .opt = opt, .pin_budget = raise_open_file_limit()};
+    struct plan p = {.s = &none, .r = out, .opt = opt, .pin_budget = raise_open_file_limit(), .lap = start};
     cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
     proctable_snapshot(&p.pt);
+    lap(&p, &out->timings.scan);
     for (size_t i = 0; i < n; i++) {
         struct proc_node *node = proctable_find(&p.pt, keys[i].pid);
         if (node && node->start_time == keys[i].start_time)
             add_target(&p, node, FOUND_ORPHAN, NULL);
     }
     add_descendants(&p);
+    lap(&p, &out->timings.plan);
     if (!opt->dry_run)
         kill_processes(&p);
     else
         order_leaves_first(&p);
     proctable_free(&p.pt);
-    out->millis = now_ms() - start;
+    lap(&p, &out->timings.signal);
+    out->millis = out->timings.total = p.lap - start;
     return reap_count(out, OUTCOME_SURVIVED) ? 1 : 0;
 }
 

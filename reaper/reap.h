@@ -67,6 +67,15 @@ struct reap_options {
     uint64_t began_ticks;
 };
 
+/* Where a reap's time went, in milliseconds (CLOCK_MONOTONIC): finding the
+ * processes (scan), deciding the targets (plan), stopping them and finding
+ * what they forked meanwhile (freeze), the signals that end them (signal),
+ * waiting for their deaths and the grace (wait), the directories and the
+ * registry (dirs); `reap --timings` prints them. */
+struct reap_timings {
+    double scan, plan, freeze, signal, wait, dirs, total;
+};
+
 struct reap_result {
     char session[CR_SESSION_MAX];
     struct target *targets;
@@ -77,7 +86,8 @@ struct reap_result {
     int no_registry; /* reaped by cookie and descendants only */
     int registry_unlinked;
     uint32_t overflow;
-    double millis;
+    double millis; /* timings.total */
+    struct reap_timings timings;
     int dry_run;
 };
 

@@ -60,6 +60,13 @@ void report_text(FILE *out, const struct reap_result *r)
                                      : "kept: something survived or could not be removed");
 }
 
+void report_timings(FILE *out, const struct reap_result *r)
+{
+    const struct reap_timings *t = &r->timings;
+    fprintf(out, "chromereaper: timings scan=%.3f plan=%.3f freeze=%.3f signal=%.3f wait=%.3f dirs=%.3f total=%.3f\n",
+            t->scan, t->plan, t->freeze, t->signal, t->wait, t->dirs, t->total);
+}
+
 void report_json(FILE *out, const struct reap_result *r)
 {
     fprintf(out, "{\"session\":");

@@ -107,6 +107,41 @@ Test(reaper, reap_kills_every_shape_and_removes_the_temp_dir)
     free(out);
 }
 
+/* reap --timings: one line on stderr after the reap, with every phase by
+ * the name the bench reads; the phases add up to no more than the total,
+ * and the report on stdout is unchanged. */
+Test(reaper, timings_prints_one_line_of_phases_on_stderr)
+{
+    start_browser("browser");
+    char out_path[300], err_path[300];
+    snprintf(out_path, sizeof out_path, "%s/reap.out", outdir);
+    snprintf(err_path, sizeof err_path, "%s/reap.err", outdir);
+    char *argv[] = {(char *)ts_build("chromereaper"), "reap", "--session", session, "--grace", "0",
+                    "--json", "--timings", NULL};
+    pid_t reap = ts_spawn_split(argv, NULL, out_path, err_path);
+    int st = ts_waitpid(reap, 60);
+    char *out = ts_slurp(out_path), *err = ts_slurp(err_path);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "reap: %#x: %s %s", st, out, err);
+    cr_assert(out[0] == '{' && strstr(out, "\"survived\":0"), "stdout is the report alone: %s", out);
+    double scan, plan, freeze, sig, wait, dirs, total;
+    int end = 0;
+    int got = sscanf(err, "chromereaper: timings scan=%lf plan=%lf freeze=%lf signal=%lf wait=%lf dirs=%lf total=%lf\n%n",
+                     &scan, &plan, &freeze, &sig, &wait, &dirs, &total, &end);
+    cr_assert_eq(got, 7, "stderr: [%s]", err);
+    cr_assert_eq(err[end], '\0', "one line only: [%s]", err);
+    double phases[] = {scan, plan, freeze, sig, wait, dirs};
+    double sum = 0;
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
+        cr_assert_geq(phases[i], 0, "[%s]", err);
+        sum += phases[i];
+    }
+    cr_assert_leq(sum, total + 0.01, "the phases add up to more than the total: [%s]", err);
+    for (int i = 0; i < npids; i++)
+        cr_assert_not(ts_alive(pids[i]), "pid %d survived the reap", pids[i]);
+    free(out);
+    free(err);
+}
+
 /* A browser that made and removed more temporary directories than the
  * directory table holds still has its next one recorded, and reaped (today
  * the table filled up and that directory leaked). */
