@@ -64,6 +64,10 @@ mkdir "$bin"
 cp build/chromereaper build/libchromereaper.so build/fixtures/bench_tree \
     build/bench/forkloop build/bench/append build/bench/oracle_kill build/bench/ns_init \
     build/bench/libempty.so "$bin/"
+# bench_tree's nodes run as .../bench_tree.d/chromium: the shim and the
+# reaper know a browser by its executable's name (tests/fixtures/fx_realname.h)
+mkdir "$bin/bench_tree.d"
+ln "$bin/bench_tree" "$bin/bench_tree.d/chromium"
 export BENCH_BIN="$bin"
 
 start=$(date +%s)
