@@ -209,7 +209,7 @@ demo: deps
 
 # make bench: measurements, not gates (see docs/BENCHMARKS.md).  Bench-only
 # programs live in bench/ and build into build/bench/.
-BENCH_PROGS := $(addprefix $(BUILD)/bench/,forkloop append ns_init oracle_kill)
+BENCH_PROGS := $(addprefix $(BUILD)/bench/,forkloop abloop append ns_init oracle_kill)
 BENCH_EMPTY := $(BUILD)/bench/libempty.so
 
 $(BENCH_EMPTY): bench/empty_preload.c
@@ -218,7 +218,7 @@ $(BENCH_EMPTY): bench/empty_preload.c
 
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ -ldl
 
 bench:
 	@scripts/deps.sh bench

@@ -35,6 +35,7 @@ REAPER = os.path.join(BIN, "chromereaper")
 SHIM = os.path.join(BIN, "libchromereaper.so")
 EMPTY = os.path.join(BIN, "libempty.so")
 FORKLOOP = os.path.join(BIN, "forkloop")
+ABLOOP = os.path.join(BIN, "abloop")
 APPEND = os.path.join(BIN, "append")
 ORACLE = os.path.join(BIN, "oracle_kill")
 TREE = os.path.join(BIN, "bench_tree")
@@ -55,6 +56,10 @@ PRELOAD_CLEANUP = "watchdog"
 TARGETS = {
     "B1": 1.03, "B2": 1.05, "B4": 1.5, "B6": 1.02,
 }
+# The in-process A/A check (the wrapped path against itself): its median
+# pair ratio must be within this of 1.00 for the run's in-process ratios
+# to be trusted; the table says when it is not.
+AA_TOLERANCE = 0.04
 
 
 def log(msg):
@@ -84,6 +89,21 @@ def pair_iqr(a, b):
         return None
     q = statistics.quantiles(rs, n=4)
     return q[0], q[2]
+
+
+def ratio_summary(a, b):
+    """Median of the pair ratios b[i]/a[i], their interquartile range and a
+    distribution-free 95 % confidence interval of that median (order
+    statistics n/2 -+ 0.98 sqrt(n))."""
+    rs = sorted(y / x for x, y in zip(a, b) if x and y)
+    if not rs:
+        return {"ratio": None, "iqr": None, "ci95": None, "pairs": 0}
+    n = len(rs)
+    q = statistics.quantiles(rs, n=4) if n >= 4 else None
+    half = 0.98 * n ** 0.5
+    lo, hi = max(0, int(n / 2 - half)), min(n - 1, int(n / 2 + half + 0.5))
+    return {"ratio": statistics.median(rs), "iqr": [q[0], q[2]] if q else None,
+            "ci95": [rs[lo], rs[hi]], "pairs": n}
 
 
 def base_env(**extra):
@@ -287,6 +307,62 @@ class Bench:
         finally:
             self.drop_registry(session)
 
+    def abloop(self, mode, pairs, arm_a, arm_b):
+        """One bench/abloop run in a fresh session: per-pair times of the two
+        arms (ns) and the session's registry counters."""
+        session = self.session_id(f"ab{mode}")
+        subprocess.run([TREE, "mksession", session], check=True)
+        env = base_env(LD_PRELOAD=SHIM, CHROMEREAPER_SESSION=session, CHROMEREAPER_WATCHDOG="0")
+        try:
+            out = subprocess.run([ABLOOP, mode, str(pairs), arm_a, arm_b, EMPTY], env=env,
+                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+        finally:
+            self.drop_registry(session)
+        a, b, reg = [], [], {}
+        for line in out.splitlines():
+            f = line.split()
+            if f and f[0] == "registry":
+                reg = {k: int(v) for k, v in zip(f[1::2], f[2::2])}
+            elif len(f) == 2:
+                a.append(int(f[0]))
+                b.append(int(f[1]))
+        return a, b, reg
+
+    def interleaved(self, name, mode, pairs, chunks):
+        """The in-process mode: chunks of `pairs` iterations of libc's path
+        against the wrapped one (A/B), alternating with chunks of the wrapped
+        path against itself (A/A), each chunk a fresh process and session
+        (small enough that its registry never fills)."""
+        ab_a, ab_b, aa_a, aa_b, loads, full, records = [], [], [], [], [], 0, []
+        chunk_ratios, chunk_aa, order = [], [], []
+        for c in range(chunks):
+            a, b, reg = self.abloop(mode, pairs, "libc", "shim")
+            ab_a += a
+            ab_b += b
+            chunk_ratios.append(ratio_summary(a, b)["ratio"])
+            full += reg.get("overflow", 0) > 0
+            if reg.get("wrapped"):
+                records.append(reg["records"] / reg["wrapped"])
+            a, b, reg = self.abloop(mode, pairs, "shim", "shim")
+            aa_a += a
+            aa_b += b
+            # pairs alternate A B, B A: the second iteration over the first
+            order += [(b[i] / a[i]) if i % 2 == 0 else (a[i] / b[i]) for i in range(len(a))]
+            chunk_aa.append(ratio_summary(a, b)["ratio"])
+            full += reg.get("overflow", 0) > 0
+            loads.append(os.getloadavg()[0])
+            log(f"{name} in-process {c + 1}/{chunks}: libc {us(median(ab_a[-pairs:]))}, "
+                f"shim {us(median(ab_b[-pairs:]))}, "
+                f"ratio {chunk_ratios[-1]:.3f}, A/A {chunk_aa[-1]:.3f}, load {loads[-1]:.1f}")
+        ab, aa = ratio_summary(ab_a, ab_b), ratio_summary(aa_a, aa_b)
+        return {"pairs": len(ab_a), "chunk_pairs": pairs, "libc_median_ns": median(ab_a),
+                "shim_median_ns": median(ab_b), **ab, "chunk_ratios": chunk_ratios,
+                "aa": {**aa, "median_ns": median(aa_a + aa_b), "chunk_ratios": chunk_aa,
+                       "second_over_first": median(order),
+                       "holds": aa["ratio"] is not None and abs(aa["ratio"] - 1) <= AA_TOLERANCE},
+                "records_per_wrapped": median(records), "chunks_registry_full": full,
+                "load": [min(loads), max(loads)]}
+
     def b1(self):
         n, reps = 2000, self.reps(7)
         a, b = [], []
@@ -294,7 +370,8 @@ class Bench:
             a.append(self.forkloop("exec", n, "empty")[0])
             b.append(self.forkloop("exec", n, "shim")[0])
             log(f"B1 {r + 1}/{reps}: empty {a[-1] / 1e3:.1f} us, shim {b[-1] / 1e3:.1f} us")
-        self.results["B1"] = {"n": n, "empty_ns": a, "shim_ns": b, "ratio": pair_ratio(a, b)}
+        self.results["B1"] = {"n": n, "empty_ns": a, "shim_ns": b, "ratio": pair_ratio(a, b),
+                              "inprocess": self.interleaved("B1", "exec", 250, self.reps(8))}
 
     def b2(self):
         # 10,000 forks record more processes than a registry holds (8,192):
@@ -313,7 +390,8 @@ class Bench:
                 f"none {a2[-1] / 1e3:.1f} us, shim alone {b2[-1] / 1e3:.1f} us")
         self.results["B2"] = {"n": n, "none_ns": a, "shim_ns": b, "ratio": pair_ratio(a, b),
                               "n_unfilled": n2, "none_unfilled_ns": a2,
-                              "shim_unfilled_ns": b2, "ratio_unfilled": pair_ratio(a2, b2)}
+                              "shim_unfilled_ns": b2, "ratio_unfilled": pair_ratio(a2, b2),
+                              "inprocess": self.interleaved("B2", "fork", 500, self.reps(16))}
 
     # -- B3 ------------------------------------------------------------------
     def b3(self):
@@ -762,6 +840,45 @@ def verdict(ratio, target):
     return "meets" if ratio <= target else "MISSED"
 
 
+def fmt_summary(x):
+    """A ratio_summary: the median pair ratio and its interquartile range."""
+    if x["ratio"] is None:
+        return "n/a"
+    return f"{x['ratio']:.3f}" + (f" ({x['iqr'][0]:.2f}-{x['iqr'][1]:.2f})" if x["iqr"] else "")
+
+
+def inprocess_rows(row, num, what, baseline, ip, target):
+    """The in-process mode's ratio, and its A/A check right under it.  A
+    check that does not hold is said in both rows: the run's noise is then
+    larger than the differences the ratio is meant to resolve."""
+    aa = ip["aa"]
+    status = verdict(ip["ratio"], target)
+    if not aa["holds"]:
+        status += f" (not conclusive: A/A {fmt_summary(aa)})"
+    if ip["chunks_registry_full"]:
+        status += f" (registry full in {ip['chunks_registry_full']} runs)"
+    per = f", {ip['records_per_wrapped']:.1f} records per iteration" if ip["records_per_wrapped"] else ""
+    row(num, f"{what}, in one process, arms interleaved, {ip['pairs']:,} pairs{per}",
+        us(ip["shim_median_ns"]), f"{baseline} {us(ip['libc_median_ns'])}", fmt_summary(ip),
+        f"<= {target}", status)
+    load = f"load average {ip['load'][0]:.1f}-{ip['load'][1]:.1f}"
+    row(num, "A/A check: the shim's path against itself, the same way", f"{us(aa['median_ns'])} ({load})",
+        "-", fmt_summary(aa), f"1.00 +- {AA_TOLERANCE}",
+        "holds" if aa["holds"] else f"DOES NOT HOLD ({load})")
+
+
+def aa_line(res):
+    """One sentence for the results header: the in-process A/A checks."""
+    parts = [f"{k} {fmt_summary(res[k]['inprocess']['aa'])}"
+             + ("" if res[k]["inprocess"]["aa"]["holds"] else " DOES NOT HOLD")
+             for k in ("B1", "B2") if k in res and "inprocess" in res[k]]
+    if not parts:
+        return ""
+    ok = all(res[k]["inprocess"]["aa"]["holds"] for k in ("B1", "B2") if k in res and "inprocess" in res[k])
+    return (f"In-process A/A checks (must be 1.00 +- {AA_TOLERANCE}): {'; '.join(parts)}"
+            + ("." if ok else ": this run's in-process ratios are noise-bound.") + "\n")
+
+
 def ms(x):
     return "n/a" if x is None else (f"{x * 1e3:.1f} ms" if x < 10 else f"{x:.1f} s")
 
@@ -778,18 +895,25 @@ def table(res, errors):
 
     if "B1" in res:
         b = res["B1"]
-        row("B1", f"fork+exec+wait /bin/true x{b['n']:,}, per iteration", us(median(b["shim_ns"])),
+        row("B1", f"fork+exec+wait /bin/true x{b['n']:,}, per iteration, separate processes",
+            us(median(b["shim_ns"])),
             f"empty preload {us(median(b['empty_ns']))}", fmt_ratio(b["ratio"], b["empty_ns"], b["shim_ns"]), "<= 1.03",
             verdict(b["ratio"], TARGETS["B1"]))
+        if "inprocess" in b:
+            inprocess_rows(row, "B1", "fork+exec+wait /bin/true", "libc's, /bin/true under the empty preload",
+                           b["inprocess"], TARGETS["B1"])
     if "B2" in res:
         b = res["B2"]
-        row("B2", f"fork+_exit+wait x{b['n']:,}, per iteration, under `chromereaper run`",
+        row("B2", f"fork+_exit+wait x{b['n']:,}, per iteration, under `chromereaper run`, separate processes",
             us(median(b["shim_ns"])), f"no preload {us(median(b['none_ns']))}",
             fmt_ratio(b["ratio"], b["none_ns"], b["shim_ns"]),
             "<= 1.05", verdict(b["ratio"], TARGETS["B2"]))
         row("B2'", f"the same x{b['n_unfilled']:,}, the library alone (no supervisor)",
             us(median(b["shim_unfilled_ns"])), f"no preload {us(median(b['none_unfilled_ns']))}",
             fmt_ratio(b["ratio_unfilled"], b["none_unfilled_ns"], b["shim_unfilled_ns"]), "(<= 1.05)", verdict(b["ratio_unfilled"], TARGETS["B2"]))
+        if "inprocess" in b:
+            inprocess_rows(row, "B2", "fork+_exit+wait, the library alone", "libc's fork",
+                           b["inprocess"], TARGETS["B2"])
     if "B3" in res:
         b = res["B3"]
         lost = b["w1"]["lost"] + b["w8"]["lost"] + b["w1"]["duplicated"] + b["w8"]["duplicated"]
@@ -1026,7 +1150,8 @@ def main():
               f"on the machine).\n"
               f"Ratios are medians of adjacent-sample ratios (interleaved runs), with their "
               f"interquartile range; "
-              f"plots: {', '.join(os.path.relpath(p, ROOT) for p in made) or 'none'}.\n")
+              f"plots: {', '.join(os.path.relpath(p, ROOT) for p in made) or 'none'}.\n"
+              + aa_line(b.results))
     md_full = header + "\n" + md + "\n"
     with open(os.path.join(RESULTS, "latest.md"), "w") as f:
         f.write(md_full)
