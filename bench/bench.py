@@ -106,6 +106,46 @@ def ratio_summary(a, b):
             "ci95": [rs[lo], rs[hi]], "pairs": n}
 
 
+TIMINGS_PREFIX = "chromereaper: timings "
+TIMED_METHODS = ("ours", "ours_grace")   # the reaps B4 asks for --timings
+
+
+def parse_timings(text):
+    """The phases of `chromereaper reap --timings`: its stderr line
+    `chromereaper: timings scan=<ms> plan=<ms> ... total=<ms>`, as
+    {phase: ms} in the line's order (the last such line wins), or None
+    when there is none.  A field that is not a number is left out.
+
+    >>> parse_timings("reap: 3 killed\\nchromereaper: timings scan=1.25 plan=0.3 freeze=2 "
+    ...               "signal=3.5 wait=10.0 dirs=0.4 total=17.45\\n")
+    {'scan': 1.25, 'plan': 0.3, 'freeze': 2.0, 'signal': 3.5, 'wait': 10.0, 'dirs': 0.4, 'total': 17.45}
+    >>> parse_timings("chromereaper: timings scan=x plan=0.5 total=1")
+    {'plan': 0.5, 'total': 1.0}
+    >>> parse_timings("reap: unrecognized option '--timings'") is None
+    True
+    """
+    found = None
+    for line in text.splitlines():
+        if not line.startswith(TIMINGS_PREFIX):
+            continue
+        found = {}
+        for field in line[len(TIMINGS_PREFIX):].split():
+            key, _, value = field.partition("=")
+            try:
+                found[key] = float(value)
+            except ValueError:
+                pass
+    return found
+
+
+def median_timings(samples):
+    """Per phase, the median over the samples that have it (ms)."""
+    phases = []
+    for t in samples:
+        phases += [k for k in t if k not in phases]
+    return {k: median([t.get(k) for t in samples]) for k in phases}
+
+
 def base_env(**extra):
     env = {k: v for k, v in os.environ.items()
            if k not in ("LD_PRELOAD", "CHROMEREAPER_SESSION", "CHROMEREAPER_LOG")}
@@ -121,6 +161,7 @@ class Bench:
         self.seq = 0
         self.results = {}
         self.errors = {}
+        self.reap_timings = False
 
     # -- small tools ---------------------------------------------------------
     def session_id(self, what):
@@ -485,7 +526,14 @@ class Bench:
             tree_fds = self.pidfds(scene["tree"])
             by_fds = self.pidfds(scene["bystanders"])
             cmd = self.METHOD_CMD[method](scene["session"], scene["pidfile"])
-            t_dead, t_exit, left = self.run_and_watch(cmd, tree_fds, base_env(TMPDIR=scene["tmp"]))
+            timed = method in TIMED_METHODS and self.reap_timings
+            if timed:
+                cmd.append("--timings")
+            errfile = os.path.join(scene["dir"], "stderr")
+            t_dead, t_exit, left = self.run_and_watch(cmd, tree_fds, base_env(TMPDIR=scene["tmp"]),
+                                                      errfile)
+            with open(errfile) as f:
+                timings = parse_timings(f.read()) if timed else None
             bystanders_killed = sum(self.is_dead(fd) for fd in by_fds.values())
             self.close_fds(tree_fds)
             self.close_fds(by_fds)
@@ -493,21 +541,23 @@ class Bench:
             done = max(t_dead, t_exit) if t_dead is not None else None
             return {"size": size, "method": method, "seconds": done, "all_dead": t_dead,
                     "command_seconds": t_exit, "missed": len(left),
-                    "bystanders_killed": bystanders_killed, "dirs_left": len(dir_left)}
+                    "bystanders_killed": bystanders_killed, "dirs_left": len(dir_left),
+                    "timings": timings}
         finally:
             leftover = self.teardown_scene(scene)
             if leftover:
                 log(f"B4/B5: {method} at {size}: teardown found {leftover} left in TMPDIR")
 
-    def run_and_watch(self, cmd, fds, env):
-        """Runs a cleanup method while watching the tree's pidfds.  Returns
+    def run_and_watch(self, cmd, fds, env, errfile):
+        """Runs a cleanup method, its stderr to `errfile`, while watching the
+        tree's pidfds.  Returns
         (seconds until the last process of the tree was dead, or None if
         some survived; seconds until the command exited; survivors).  What a
         method killed dies within milliseconds: a second after it exited,
         whatever is alive is what it missed."""
-        t0 = now()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=env)
+        with open(errfile, "w") as err:
+            t0 = now()
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, env=env)
         pfd = os.pidfd_open(proc.pid)
         poller = select.poll()
         poller.register(pfd, select.POLLIN)
@@ -536,10 +586,17 @@ class Bench:
         os.close(pfd)
         return t_dead, t_exit, sorted(alive)
 
+    def has_reap_timings(self):
+        """Whether this build's `reap` has --timings (it says so in its help)."""
+        r = subprocess.run([REAPER, "reap", "--help"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=base_env())
+        return "--timings" in r.stdout
+
     def b4_b5(self):
         sizes = [10, 100, 1000]
         reps = self.reps(7)
         samples = []
+        self.reap_timings = self.has_reap_timings()
         for size in sizes:
             methods = list(self.METHODS) + (["ours_grace"] if size == 1000 else [])
             for r in range(reps):
@@ -550,7 +607,8 @@ class Bench:
                     else f"{s['method']} missed {s['missed']}"
                     for s in samples[-len(methods):])
                 log(f"B4/B5 size {size} {r + 1}/{reps}: {line}")
-        res = {"sizes": sizes, "samples": samples, "bystanders": self.BYSTANDERS + self.OTHER_SESSION}
+        res = {"sizes": sizes, "samples": samples, "bystanders": self.BYSTANDERS + self.OTHER_SESSION,
+               "reap_timings": self.reap_timings}
         for size in sizes:
             per = {}
             for m in self.METHODS + ["ours_grace"]:
@@ -566,6 +624,10 @@ class Bench:
                           "all_dead_median": median([s["all_dead"] for s in ss]),
                           "all_dead": [s["all_dead"] for s in ss],
                           "dirs_left": max(s["dirs_left"] for s in ss)}
+                if m in TIMED_METHODS and self.reap_timings:
+                    got = [s["timings"] for s in ss if s["timings"]]
+                    per[m]["timings_ms"] = median_timings(got)
+                    per[m]["timings_samples"] = len(got)
             ours = per["ours"]["samples"]
             for m in per:
                 per[m]["ratio_to_oracle"] = pair_ratio(per["oracle"]["samples"], per[m]["samples"]) \
@@ -867,6 +929,20 @@ def inprocess_rows(row, num, what, baseline, ip, target):
         "holds" if aa["holds"] else f"DOES NOT HOLD ({load})")
 
 
+def phases_row(row, what, x):
+    """B4: the medians of a reap's phases, from `reap --timings`."""
+    if not x.get("timings_samples"):
+        row("B4", what, "no timings line in its stderr", "-", "-", "report", "not measured")
+        return
+    def num(v):
+        return f"{v:.3g}" if v < 100 else f"{v:.0f}"
+    t = dict(x["timings_ms"])
+    total = t.pop("total", None)
+    row("B4", f"{what}, medians of {x['timings_samples']} of {len(x['samples'])} reaps",
+        ", ".join(f"{k} {num(v)}" for k, v in t.items()) + " ms"
+        + (f"; total {num(total)} ms" if total is not None else ""), "-", "-", "report", "reported")
+
+
 def aa_line(res):
     """One sentence for the results header: the in-process A/A checks."""
     parts = [f"{k} {fmt_summary(res[k]['inprocess']['aa'])}"
@@ -942,11 +1018,18 @@ def table(res, errors):
                 f"oracle {ms(p['oracle']['all_dead_median'])}",
                 fmt_ratio(o["ratio_dead_to_oracle"], p["oracle"]["all_dead"], o["all_dead"]),
                 "report", "reported")
+            if b.get("reap_timings"):
+                phases_row(row, "the same, its phases (`reap --timings`)", o)
         if "ours_grace" in b["1000"]:
             g = b["1000"]["ours_grace"]
             row("B4", "the same, default `--grace 2`, 1,000", ms(g["median"]),
                 f"oracle {ms(b['1000']['oracle']['median'])}", fmt_ratio(g["ratio_to_oracle"]),
                 "report", "reported")
+            if b.get("reap_timings"):
+                phases_row(row, "the same, its phases", g)
+        if not b.get("reap_timings"):
+            row("B4", "phases of the reap (scan, plan, freeze, signal, wait, dirs)",
+                "not measured: this build's `reap` has no `--timings`", "-", "-", "report", "not measured")
         names = {"seed": "seed-style psutil script", "pkill_chrom": "`pkill -9 -f chrom`",
                  "pkill_chrome": "`pkill -9 -f chrome`", "oracle": "oracle", "ours": "chromereaper"}
         for size in b["sizes"]:

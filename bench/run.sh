@@ -23,6 +23,9 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
+# the driver's parsers, checked on sample lines before anything runs
+/usr/bin/python3 -m doctest bench/bench.py || { echo "bench: bench/bench.py fails its doctests" >&2; exit 1; }
+
 run_id="$(date +%H%M%S)$$"
 work=$(mktemp -d /tmp/crbench.XXXXXX)
 uid=$(id -u)
