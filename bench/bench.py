@@ -344,12 +344,7 @@ class Bench:
             cmd = [REAPER, "run", "--session", self.session_id(mode), "--"] + cmd
         try:
             out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-            overflow = None
-            if session:
-                with open(self.registry_path(session), "rb") as f:
-                    hdr = f.read(256)
-                overflow = struct.unpack_from("<I", hdr, 72)[0]
-            return int(out) / n, overflow
+            return int(out) / n
         finally:
             self.drop_registry(session)
 
@@ -413,8 +408,8 @@ class Bench:
         n, reps = 2000, self.reps(7)
         a, b = [], []
         for r in range(reps):
-            a.append(self.forkloop("exec", n, "empty")[0])
-            b.append(self.forkloop("exec", n, "shim")[0])
+            a.append(self.forkloop("exec", n, "empty"))
+            b.append(self.forkloop("exec", n, "shim"))
             log(f"B1 {r + 1}/{reps}: empty {a[-1] / 1e3:.1f} us, shim {b[-1] / 1e3:.1f} us")
         self.results["B1"] = {"n": n, "empty_ns": a, "shim_ns": b, "ratio": pair_ratio(a, b),
                               "inprocess": self.interleaved("B1", "exec", 250, self.reps(8))}
@@ -428,10 +423,10 @@ class Bench:
         n, n2, reps = 10000, 8000, self.reps(7)
         a, b, a2, b2 = [], [], [], []
         for r in range(reps):
-            a.append(self.forkloop("fork", n, "none")[0])
-            b.append(self.forkloop("fork", n, "run")[0])
-            a2.append(self.forkloop("fork", n2, "none")[0])
-            b2.append(self.forkloop("fork", n2, "shim")[0])
+            a.append(self.forkloop("fork", n, "none"))
+            b.append(self.forkloop("fork", n, "run"))
+            a2.append(self.forkloop("fork", n2, "none"))
+            b2.append(self.forkloop("fork", n2, "shim"))
             log(f"B2 {r + 1}/{reps}: none {a[-1] / 1e3:.1f} us, run {b[-1] / 1e3:.1f} us; "
                 f"none {a2[-1] / 1e3:.1f} us, shim alone {b2[-1] / 1e3:.1f} us")
         self.results["B2"] = {"n": n, "none_ns": a, "shim_ns": b, "ratio": pair_ratio(a, b),
