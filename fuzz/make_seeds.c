@@ -41,7 +41,7 @@ static void image_new(struct image *im, uint32_t entries, uint32_t dirs)
 
 /* Commits an entry with sequence number seq into slot i. */
 static void entry(struct image *im, uint32_t i, uint64_t seq, enum cr_slot_state state, int32_t pid,
-                  int32_t ppid, uint32_t seen, uint32_t role, const char *exe, const char *profile)
+                  int32_t ppid, uint32_t seen, uint32_t role, const char *exe)
 {
     struct cr_entry *e = &im->e[i];
     e->state = CR_SLOT_WORD(state, seq);
@@ -52,7 +52,6 @@ static void entry(struct image *im, uint32_t i, uint64_t seq, enum cr_slot_state
     e->role = role;
     e->start_time = pid >= FUZZ_PID_BASE ? 0 : 1000 + (uint64_t)pid;
     strncpy(e->exe, exe, sizeof e->exe - 1);
-    strncpy(e->profile_dir, profile ? profile : "", sizeof e->profile_dir - 1);
     if (seq + 1 > im->h->entry_next)
         im->h->entry_next = seq + 1;
 }
@@ -104,14 +103,13 @@ int main(int argc, char **argv)
      * mkdtemp directory and a --user-data-dir that was absent at launch */
     image_new(&im, 8, 2);
     im.h->root_pid = B;
-    entry(&im, 0, 0, CR_SLOT_COMMITTED, B, 1, CR_SEEN_ROOT, CR_ROLE_OTHER, "/usr/bin/python3", NULL);
-    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 1, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver", NULL);
-    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 1, B, CR_SEEN_EXEC, CR_ROLE_DRIVER, "/usr/bin/chromedriver", NULL);
-    entry(&im, 3, 3, CR_SLOT_COMMITTED, B + 2, B + 1, CR_SEEN_SPAWN, CR_ROLE_BROWSER, CHROMIUM,
-          "/tmp/crfuzz-profile");
-    entry(&im, 4, 4, CR_SLOT_COMMITTED, B + 3, B + 2, CR_SEEN_FORK, CR_ROLE_RENDERER, CHROMIUM, NULL);
+    entry(&im, 0, 0, CR_SLOT_COMMITTED, B, 1, CR_SEEN_ROOT, CR_ROLE_OTHER, "/usr/bin/python3");
+    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 1, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver");
+    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 1, B, CR_SEEN_EXEC, CR_ROLE_DRIVER, "/usr/bin/chromedriver");
+    entry(&im, 3, 3, CR_SLOT_COMMITTED, B + 2, B + 1, CR_SEEN_SPAWN, CR_ROLE_BROWSER, CHROMIUM);
+    entry(&im, 4, 4, CR_SLOT_COMMITTED, B + 3, B + 2, CR_SEEN_FORK, CR_ROLE_RENDERER, CHROMIUM);
     entry(&im, 5, 5, CR_SLOT_COMMITTED, 4321, 1, CR_SEEN_CONSTRUCTOR, CR_ROLE_CRASHPAD,
-          "/usr/lib/chromium/chrome_crashpad_handler", NULL);
+          "/usr/lib/chromium/chrome_crashpad_handler");
     dir(&im, 0, 0, B + 2, CR_DIR_MKDTEMP, 0, "/tmp/.org.chromium.Chromium.crfuzz0");
     dir(&im, 1, 1, B + 2, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH, "/tmp/crfuzz-profile");
     save(out, "tree-8x2", &im);
@@ -120,9 +118,9 @@ int main(int argc, char **argv)
      * freed slots, a slot a killed writer left reserved, refused appends */
     image_new(&im, 4, 1);
     im.h->root_pid = B;
-    entry(&im, 0, 40, CR_SLOT_COMMITTED, B, 0, CR_SEEN_ROOT, CR_ROLE_OTHER, "/usr/bin/node", NULL);
-    entry(&im, 1, 41, CR_SLOT_REAPED, 555, B, CR_SEEN_SPAWN, CR_ROLE_BROWSER, CHROMIUM, NULL);
-    entry(&im, 2, 43, CR_SLOT_COMMITTED, B + 1, B, CR_SEEN_SPAWN, CR_ROLE_BROWSER, CHROMIUM, NULL);
+    entry(&im, 0, 40, CR_SLOT_COMMITTED, B, 0, CR_SEEN_ROOT, CR_ROLE_OTHER, "/usr/bin/node");
+    entry(&im, 1, 41, CR_SLOT_REAPED, 555, B, CR_SEEN_SPAWN, CR_ROLE_BROWSER, CHROMIUM);
+    entry(&im, 2, 43, CR_SLOT_COMMITTED, B + 1, B, CR_SEEN_SPAWN, CR_ROLE_BROWSER, CHROMIUM);
     im.e[3].state = CR_SLOT_RESERVED;
     im.e[3].pid = 0;
     im.h->entry_next = 47;
@@ -137,24 +135,24 @@ int main(int argc, char **argv)
      * driver rounds side by side */
     image_new(&im, 8, 1);
     im.h->root_pid = B;
-    entry(&im, 0, 0, CR_SLOT_COMMITTED, B, 1, CR_SEEN_ROOT, CR_ROLE_OTHER, "/usr/bin/python3", NULL);
-    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 1, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver", NULL);
-    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 2, B + 1, CR_SEEN_FORK, CR_ROLE_BROWSER, CHROMIUM, NULL);
-    entry(&im, 3, 3, CR_SLOT_COMMITTED, 1, 0, CR_SEEN_CONSTRUCTOR, CR_ROLE_ZYGOTE, CHROMIUM, NULL);
+    entry(&im, 0, 0, CR_SLOT_COMMITTED, B, 1, CR_SEEN_ROOT, CR_ROLE_OTHER, "/usr/bin/python3");
+    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 1, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver");
+    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 2, B + 1, CR_SEEN_FORK, CR_ROLE_BROWSER, CHROMIUM);
+    entry(&im, 3, 3, CR_SLOT_COMMITTED, 1, 0, CR_SEEN_CONSTRUCTOR, CR_ROLE_ZYGOTE, CHROMIUM);
     im.e[3].flags = CR_ENTRY_PIDNS;
-    entry(&im, 4, 4, CR_SLOT_COMMITTED, 2, 1, CR_SEEN_FORK, CR_ROLE_RENDERER, CHROMIUM, NULL);
+    entry(&im, 4, 4, CR_SLOT_COMMITTED, 2, 1, CR_SEEN_FORK, CR_ROLE_RENDERER, CHROMIUM);
     im.e[4].flags = CR_ENTRY_PIDNS;
-    entry(&im, 5, 5, CR_SLOT_COMMITTED, 7001, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver", NULL);
-    entry(&im, 6, 6, CR_SLOT_COMMITTED, 7002, 7001, CR_SEEN_SPAWN, CR_ROLE_BROWSER, CHROMIUM, NULL);
-    entry(&im, 7, 7, CR_SLOT_COMMITTED, B + 3, 7002, CR_SEEN_FORK, CR_ROLE_GPU, CHROMIUM, NULL);
+    entry(&im, 5, 5, CR_SLOT_COMMITTED, 7001, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver");
+    entry(&im, 6, 6, CR_SLOT_COMMITTED, 7002, 7001, CR_SEEN_SPAWN, CR_ROLE_BROWSER, CHROMIUM);
+    entry(&im, 7, 7, CR_SLOT_COMMITTED, B + 3, 7002, CR_SEEN_FORK, CR_ROLE_GPU, CHROMIUM);
     dir(&im, 0, 0, 7002, CR_DIR_MKDTEMP, 0, "/tmp/.org.chromium.Chromium.crfuzz2");
     save(out, "pidns-rounds-8x1", &im);
 
     /* creator links that form a cycle (pid reuse can look like this) */
     image_new(&im, 4, 0);
-    entry(&im, 0, 0, CR_SLOT_COMMITTED, B + 1, B + 2, CR_SEEN_FORK, CR_ROLE_BROWSER, CHROMIUM, NULL);
-    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 2, B + 1, CR_SEEN_FORK, CR_ROLE_BROWSER, CHROMIUM, NULL);
-    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 3, B + 3, CR_SEEN_SPAWN, CR_ROLE_RENDERER, CHROMIUM, NULL);
+    entry(&im, 0, 0, CR_SLOT_COMMITTED, B + 1, B + 2, CR_SEEN_FORK, CR_ROLE_BROWSER, CHROMIUM);
+    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 2, B + 1, CR_SEEN_FORK, CR_ROLE_BROWSER, CHROMIUM);
+    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 3, B + 3, CR_SEEN_SPAWN, CR_ROLE_RENDERER, CHROMIUM);
     save(out, "cycle-4x0", &im);
     /* forged records: a session process claims the two bystanders (no
      * cookie; another session's cookie) as its browser and renderer, makes
@@ -163,13 +161,12 @@ int main(int argc, char **argv)
      * mkdtemp and a --user-data-dir */
     image_new(&im, 8, 2);
     im.h->root_pid = B + 4;
-    entry(&im, 0, 0, CR_SLOT_COMMITTED, B, 1, CR_SEEN_CONSTRUCTOR, CR_ROLE_OTHER, "/usr/bin/python3", NULL);
-    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 4, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver", NULL);
-    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 4, B, CR_SEEN_EXEC, CR_ROLE_BROWSER, CHROMIUM,
-          "/tmp/crfuzz-victim");
-    entry(&im, 3, 3, CR_SLOT_COMMITTED, B + 5, B + 4, CR_SEEN_FORK, CR_ROLE_RENDERER, CHROMIUM, NULL);
+    entry(&im, 0, 0, CR_SLOT_COMMITTED, B, 1, CR_SEEN_CONSTRUCTOR, CR_ROLE_OTHER, "/usr/bin/python3");
+    entry(&im, 1, 1, CR_SLOT_COMMITTED, B + 4, B, CR_SEEN_SPAWN, CR_ROLE_DRIVER, "/usr/bin/chromedriver");
+    entry(&im, 2, 2, CR_SLOT_COMMITTED, B + 4, B, CR_SEEN_EXEC, CR_ROLE_BROWSER, CHROMIUM);
+    entry(&im, 3, 3, CR_SLOT_COMMITTED, B + 5, B + 4, CR_SEEN_FORK, CR_ROLE_RENDERER, CHROMIUM);
     entry(&im, 4, 4, CR_SLOT_COMMITTED, B + 3, B + 5, CR_SEEN_CONSTRUCTOR, CR_ROLE_CRASHPAD,
-          "/usr/lib/chromium/chrome_crashpad_handler", NULL);
+          "/usr/lib/chromium/chrome_crashpad_handler");
     dir(&im, 0, 0, B + 4, CR_DIR_MKDTEMP, 0, "/tmp/crfuzz-victim");
     dir(&im, 1, 1, B + 5, CR_DIR_USER_DATA_DIR, CR_DIR_ABSENT_AT_LAUNCH, "/tmp/crfuzz-victim");
     save(out, "forged-8x2", &im);

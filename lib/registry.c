@@ -221,12 +221,19 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
     /* Reading a hole of a tmpfs file through a shared mapping allocates it:
      * a sparse file claiming 2^24 entries would make a reader fill
      * /dev/shm (SIGBUS once it is full).  registry_create allocates the
-     * whole file; registries of older builds may be sparse, but those all
-     * have the default capacities. */
+     * whole file; older builds' registries may be sparse and larger than
+     * ours: their header, read without a mapping, says which version they
+     * are, and that is the refusal they get. */
     uint64_t allocated = (uint64_t)st.st_blocks * 512u;
     if (allocated < (uint64_t)size &&
         size > registry_size_for(CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT)) {
+        struct cr_registry_header old;
+        int other = pread(fd, &old, sizeof old, 0) == (ssize_t)sizeof old &&
+                    memcmp(old.magic, CR_REGISTRY_MAGIC, sizeof old.magic) == 0 &&
+                    old.version != CR_REGISTRY_VERSION;
         close(fd);
+        if (other)
+            return registry_validate(&old, size, uid, why, why_len);
         if (why && why_len)
             snprintf(why, why_len, "sparse file: %llu bytes, only %llu of them allocated",
                      (unsigned long long)size, (unsigned long long)allocated);
@@ -483,7 +490,6 @@ int registry_entry_read(const struct cr_registry *reg, uint32_t i, struct cr_ent
     if (i >= reg->entry_capacity || !copy_slot(&reg->entries[i], out, sizeof *out, &out->seq))
         return 0;
     out->exe[sizeof out->exe - 1] = '\0';
-    out->profile_dir[sizeof out->profile_dir - 1] = '\0';
     return out->pid > 0 && out->ppid >= 0 && out->seen_by >= 1 && out->seen_by <= CR_SEEN_MAX &&
            out->role <= CR_ROLE_MAX;
 }
@@ -553,8 +559,6 @@ enum cr_slot_check registry_entry_check(const struct cr_registry *reg, uint32_t 
         return corrupt(why, why_len, "entry %u has an unknown role %u", i, out->role);
     if (!memchr(out->exe, '\0', sizeof out->exe))
         return corrupt(why, why_len, "entry %u: its exe is not NUL-terminated", i);
-    if (!memchr(out->profile_dir, '\0', sizeof out->profile_dir))
-        return corrupt(why, why_len, "entry %u: its profile dir is not NUL-terminated", i);
     return CR_CHECK_OK;
 }
 

@@ -35,23 +35,32 @@
 #include <sys/types.h>
 
 #define CR_REGISTRY_MAGIC "CRREAPR" /* 7 chars + NUL = 8 bytes */
-#define CR_REGISTRY_VERSION 2u
+#define CR_REGISTRY_VERSION 3u
 #define CR_REGISTRY_DIR "/dev/shm"
 #define CR_REGISTRY_PREFIX "chromereaper-"
 
-#define CR_SESSION_MAX 64 /* including the NUL */
-#define CR_EXE_MAX 256
-#define CR_PROFILE_MAX 248
-#define CR_DIR_PATH_MAX 4048
+/* String limits, including the NUL.  Real values are far shorter: a
+ * Puppeteer or Playwright browser under ~/.cache is about 80 characters, a
+ * temporary profile about 45.  A longer exe is cut (it is only shown); a
+ * longer directory is not recorded at all (it is never deleted from a
+ * guess). */
+#define CR_SESSION_MAX 64
+#define CR_EXE_MAX 216
+#define CR_DIR_PATH_MAX 464
 
-#define CR_ENTRY_CAPACITY_DEFAULT 8192u
+/* The defaults make one session 960 KiB of /dev/shm, all allocated when it
+ * is created.  A real Selenium, Puppeteer or Playwright session makes about
+ * 65 entries and 13 directory records per browser; the supervisor (`run`,
+ * or preload mode's watchdog) frees those of verified-dead processes, so
+ * the tables bound the browsers alive at once, not the browsers started. */
+#define CR_ENTRY_CAPACITY_DEFAULT 3072u
 #define CR_ENTRY_CAPACITY_MAX (1u << 24)
 #define CR_DIR_CAPACITY_MAX (1u << 16)
-#define CR_DIR_CAPACITY_DEFAULT 256u
+#define CR_DIR_CAPACITY_DEFAULT 384u
 
 #define CR_HEADER_SIZE 256u
-#define CR_ENTRY_SIZE 544u
-#define CR_DIR_SIZE 4096u
+#define CR_ENTRY_SIZE 256u
+#define CR_DIR_SIZE 512u
 
 /* The low two bits of a slot's state word; the other 30 are the low bits of
  * the entry's sequence number (CR_SLOT_WORD). */
@@ -124,8 +133,8 @@ struct cr_entry {
     uint64_t seq;     /* order of appends: later records win */
     uint32_t seen_by; /* enum cr_seen */
     uint32_t role;    /* enum cr_role */
-    char exe[CR_EXE_MAX];
-    char profile_dir[CR_PROFILE_MAX]; /* --user-data-dir of this process, or "" */
+    char exe[CR_EXE_MAX]; /* cut to fit; its --user-data-dir is a CR_DIR_USER_DATA_DIR
+                             record of the same pid and start time */
 };
 
 struct cr_dir {
@@ -233,7 +242,7 @@ void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time);
 int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e);
 int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d);
 /* The same with the path copied straight into the slot (truncated to fit):
- * no 4 KiB record on the caller's stack, which may be a small thread's. */
+ * no whole record on the caller's stack, which may be a small thread's. */
 int64_t registry_append_dir_path(struct cr_registry *reg, const struct cr_dir_head *d,
                                  const char *path);
 
@@ -260,7 +269,7 @@ int registry_dir_read(const struct cr_registry *reg, uint32_t i, struct cr_dir *
  * problem.  Provably corrupt, for a committed or reaped slot:
  *   - pid <= 0 or past Linux's PID_MAX_LIMIT, ppid < 0 or past it,
  *     seen_by / role / origin not one of the enum's values,
- *   - a string field (exe, profile_dir, path) without a NUL in it, a
+ *   - a string field (exe, path) without a NUL in it, a
  *     directory path that is not absolute,
  *   - a sequence field that is not the one its state word names,
  *   - a sequence number at or past the header's counter (entry_next /

@@ -28,7 +28,7 @@ struct row {
     struct tracked *t;  /* its records, or NULL for a descendant the registry lacks */
     uint32_t seen_mask;
     char exe[CR_EXE_MAX];
-    char profile_dir[CR_PROFILE_MAX];
+    char profile_dir[CR_DIR_PATH_MAX];
     char subtype[32]; /* a live utility's service: "network" for "utility:network" */
     pid_t nslocal;    /* the pid a record made inside a PID namespace gave it, or 0 */
     int hidden;       /* a namespace-local record folded into the live row it names */

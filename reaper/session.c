@@ -59,9 +59,21 @@ static struct tracked *merge_entry(struct session *s, const struct cr_entry *e, 
     }
     if (e->seen_by == CR_SEEN_FORK || e->seen_by == CR_SEEN_SPAWN)
         t->creator = e->ppid;
-    if (e->profile_dir[0])
-        cr_strlcpy(t->profile_dir, e->profile_dir, sizeof t->profile_dir);
     return t;
+}
+
+/* A browser records the --user-data-dir of its command line as a directory
+ * record of its own pid and start time: that is the profile `ls` shows for
+ * it (entries carry none, to stay small).  Later records win. */
+static void attach_profile(struct session *s, const struct cr_dir *d)
+{
+    struct tracked_key key = {.pid = d->pid, .start_time = d->start_time};
+    struct tracked *t = NULL;
+    if (d->origin != CR_DIR_USER_DATA_DIR)
+        return;
+    HASH_FIND(hh, s->procs, &key, sizeof key, t);
+    if (t)
+        cr_strlcpy(t->profile_dir, d->path, sizeof t->profile_dir);
 }
 
 static struct tracked_dir *merge_dir(struct session *s, const struct cr_dir *d)
@@ -226,14 +238,11 @@ static enum cr_registry_status load_dirs(struct session *s, char *why, size_t wh
     uint32_t n = registry_dir_count(&s->reg);
     size_t k = 0, cap = 0;
     struct dir_copy *c = NULL;
-    struct cr_dir *one = malloc(sizeof *one); /* 4 KiB: not on the stack */
+    struct cr_dir one;
     char what[160];
-    if (!one)
-        abort();
     for (uint32_t i = 0; i < n; i++) {
-        enum cr_slot_check ck = registry_dir_check(&s->reg, i, one, what, sizeof what);
+        enum cr_slot_check ck = registry_dir_check(&s->reg, i, &one, what, sizeof what);
         if (ck == CR_CHECK_CORRUPT) {
-            free(one);
             free(c);
             return corrupt(why, why_len, what);
         }
@@ -242,9 +251,8 @@ static enum cr_registry_status load_dirs(struct session *s, char *why, size_t wh
         if (k == cap)
             c = grow(c, &cap, sizeof *c);
         c[k].slot = i;
-        c[k++].d = *one;
+        c[k++].d = one;
     }
-    free(one);
     if (k)
         qsort(c, k, sizeof *c, by_dir_seq);
     for (size_t i = 1; i < k; i++)
@@ -263,6 +271,7 @@ static enum cr_registry_status load_dirs(struct session *s, char *why, size_t wh
         r->seq = c[i].d.seq;
         r->reaped = CR_SLOT_STATE(c[i].d.state) == CR_SLOT_REAPED;
         r->dir = merge_dir(s, &c[i].d);
+        attach_profile(s, &c[i].d);
     }
     free(c);
     return CR_REG_OK;

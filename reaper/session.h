@@ -33,7 +33,7 @@ struct tracked {
     struct tracked *parent;     /* the record it was created from, set by rounds_build */
     int is_link;                /* some other record's parent: keep while that one matters */
     char exe[CR_EXE_MAX];
-    char profile_dir[CR_PROFILE_MAX];
+    char profile_dir[CR_DIR_PATH_MAX]; /* its latest --user-data-dir record's, for `ls` */
     UT_hash_handle hh;
 };
 

@@ -182,8 +182,6 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
     }
     e.role = role;
     cr_strlcpy(e.exe, exe ? exe : "", sizeof e.exe);
-    if (udd)
-        cr_strlcpy(e.profile_dir, udd, sizeof e.profile_dir);
     registry_append(&registry, &e);
     if (udd && role_is_browser_stack(role))
         shim_record_dir(udd, CR_DIR_USER_DATA_DIR);

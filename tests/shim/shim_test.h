@@ -75,12 +75,17 @@ static inline void shx_fini(void)
 }
 
 /* A fresh session with an empty registry, removed by shx_fini. */
-static inline void shx_session(void)
+static inline void shx_session_sized(uint32_t entries, uint32_t dirs)
 {
     struct cr_registry reg;
-    ts_session_create(shx.id, sizeof shx.id, &reg);
+    ts_session_create_sized(shx.id, sizeof shx.id, &reg, entries, dirs);
     shx.have_session = 1;
     registry_close(&reg);
+}
+
+static inline void shx_session(void)
+{
+    shx_session_sized(CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT);
 }
 
 static inline void shx_tmpdir(void)

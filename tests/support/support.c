@@ -102,10 +102,16 @@ const char *ts_source(const char *rel) { return rotate(CR_SOURCE_DIR, rel); }
 
 void ts_session_create(char *id, size_t len, struct cr_registry *reg)
 {
+    ts_session_create_sized(id, len, reg, CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT);
+}
+
+void ts_session_create_sized(char *id, size_t len, struct cr_registry *reg, uint32_t entries,
+                             uint32_t dirs)
+{
     static int counter;
     snprintf(id, len, "crtest-%d-%d", (int)getpid(), counter++);
     registry_unlink((uint32_t)getuid(), id); /* a crashed earlier worker's */
-    enum cr_registry_status st = registry_create(reg, id, CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT);
+    enum cr_registry_status st = registry_create(reg, id, entries, dirs);
     cr_assert_eq(st, CR_REG_OK, "registry_create(%s): %s", id, registry_status_name(st));
 }
 

@@ -17,6 +17,9 @@ const char *ts_source(const char *rel);
 
 /* A fresh session id "crtest-<pid>-<n>" (buf >= 64 bytes) and its registry. */
 void ts_session_create(char *id, size_t len, struct cr_registry *reg);
+/* The same with tables of the given capacities. */
+void ts_session_create_sized(char *id, size_t len, struct cr_registry *reg, uint32_t entries,
+                             uint32_t dirs);
 /* Removes `uid`'s registries whose root is `root` (when root <= 0, every
  * one of that uid that a library made: not the "crtest-" sessions that
  * tests running in parallel make themselves): what a program that became a

@@ -23,14 +23,15 @@
 
 Test(layout, constants)
 {
-    cr_expect_eq(CR_REGISTRY_VERSION, 2u);
+    cr_expect_eq(CR_REGISTRY_VERSION, 3u);
     cr_expect_eq(CR_HEADER_SIZE, 256u);
-    cr_expect_eq(CR_ENTRY_SIZE, 544u);
-    cr_expect_eq(CR_DIR_SIZE, 4096u);
+    cr_expect_eq(CR_ENTRY_SIZE, 256u);
+    cr_expect_eq(CR_DIR_SIZE, 512u);
     cr_expect_eq(CR_SESSION_MAX, 64);
-    cr_expect_eq(CR_EXE_MAX, 256);
-    cr_expect_eq(CR_PROFILE_MAX, 248);
-    cr_expect_eq(CR_DIR_PATH_MAX, 4048);
+    cr_expect_eq(CR_EXE_MAX, 216);
+    cr_expect_eq(CR_DIR_PATH_MAX, 464);
+    cr_expect_eq(CR_ENTRY_CAPACITY_DEFAULT, 3072u);
+    cr_expect_eq(CR_DIR_CAPACITY_DEFAULT, 384u);
     cr_expect_str_eq(CR_REGISTRY_DIR, "/dev/shm");
     cr_expect_str_eq(CR_REGISTRY_PREFIX, "chromereaper-");
 }
@@ -111,7 +112,7 @@ Test(layout, header)
 Test(layout, entry)
 {
     typedef struct cr_entry E;
-    cr_assert_eq(sizeof(E), 544u);
+    cr_assert_eq(sizeof(E), 256u);
     cr_expect_eq(alignof(E), 8u);
     PIN(E, state, 0, 4);
     PIN(E, pid, 4, 4);
@@ -121,14 +122,13 @@ Test(layout, entry)
     PIN(E, seq, 24, 8);
     PIN(E, seen_by, 32, 4);
     PIN(E, role, 36, 4);
-    PIN(E, exe, 40, 256);
-    PIN(E, profile_dir, 296, 248);
+    PIN(E, exe, 40, 216);
 }
 
 Test(layout, dir)
 {
     typedef struct cr_dir D;
-    cr_assert_eq(sizeof(D), 4096u);
+    cr_assert_eq(sizeof(D), 512u);
     cr_expect_eq(alignof(D), 8u);
     PIN(D, state, 0, 4);
     PIN(D, pid, 4, 4);
@@ -138,21 +138,24 @@ Test(layout, dir)
     PIN(D, ino, 24, 8);
     PIN(D, start_time, 32, 8);
     PIN(D, seq, 40, 8);
-    PIN(D, path, 48, 4048);
+    PIN(D, path, 48, 464);
 }
 
 Test(layout, registry_size_for)
 {
     cr_expect_eq(registry_size_for(0, 0), (size_t)256);
-    cr_expect_eq(registry_size_for(1, 0), (size_t)(256 + 544));
-    cr_expect_eq(registry_size_for(0, 1), (size_t)(256 + 4096));
-    cr_expect_eq(registry_size_for(4, 2), (size_t)(256 + 4 * 544 + 2 * 4096));
+    cr_expect_eq(registry_size_for(1, 0), (size_t)(256 + 256));
+    cr_expect_eq(registry_size_for(0, 1), (size_t)(256 + 512));
+    cr_expect_eq(registry_size_for(4, 2), (size_t)(256 + 4 * 256 + 2 * 512));
+    /* issue 12's B8: a session takes at most 1 MiB of /dev/shm (960.25 KiB) */
     cr_expect_eq(registry_size_for(CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT),
-                 (size_t)5505280);
-    cr_expect_eq(registry_size_for(81920, 16), (size_t)44630272);
-    cr_expect_eq(registry_size_for(1u << 24, 1u << 16), (size_t)9395241216ull);
+                 (size_t)983296);
+    cr_expect_leq(registry_size_for(CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT),
+                  (size_t)1 << 20);
+    cr_expect_eq(registry_size_for(81920, 16), (size_t)20979968);
+    cr_expect_eq(registry_size_for(1u << 24, 1u << 16), (size_t)4328521984ull);
     /* no 32-bit overflow in the arithmetic */
-    cr_expect_eq(registry_size_for(UINT32_MAX, UINT32_MAX), (size_t)19928648249056ull);
+    cr_expect_eq(registry_size_for(UINT32_MAX, UINT32_MAX), (size_t)3298534882816ull);
 }
 
 TestSuite(layout_file, .fini = ut_cleanup);
@@ -170,15 +173,15 @@ Test(layout_file, created_object_bytes)
     cr_assert_eq(reg.map_size, registry_size_for(3, 2));
     cr_assert_eq(memcmp(b, "CRREAPR", 8), 0);
     memcpy(&u32, b + 8, 4);
-    cr_expect_eq(u32, 2u, "version");
+    cr_expect_eq(u32, 3u, "version");
     memcpy(&u32, b + 12, 4);
     cr_expect_eq(u32, 256u, "header_size");
     memcpy(&u32, b + 16, 4);
-    cr_expect_eq(u32, 544u, "entry_size");
+    cr_expect_eq(u32, 256u, "entry_size");
     memcpy(&u32, b + 20, 4);
     cr_expect_eq(u32, 3u, "entry_capacity");
     memcpy(&u32, b + 24, 4);
-    cr_expect_eq(u32, 4096u, "dir_size");
+    cr_expect_eq(u32, 512u, "dir_size");
     memcpy(&u32, b + 28, 4);
     cr_expect_eq(u32, 2u, "dir_capacity");
     memcpy(&u32, b + 32, 4);
@@ -188,7 +191,7 @@ Test(layout_file, created_object_bytes)
     cr_expect_str_eq((const char *)b + 96, session);
 
     cr_expect_eq((const char *)reg.entries - (const char *)b, 256);
-    cr_expect_eq((const char *)reg.dirs - (const char *)b, 256 + 3 * 544);
+    cr_expect_eq((const char *)reg.dirs - (const char *)b, 256 + 3 * 256);
 
     struct cr_entry e;
     ut_entry_make(&e, 7, 1);
@@ -197,10 +200,10 @@ Test(layout_file, created_object_bytes)
     uint64_t u64;
     memcpy(&u64, b + 56, 8);
     cr_expect_eq(u64, 2u, "entry_next");
-    /* slot 1 starts at 256 + 544: state word (sequence 1, committed), then the pid */
-    memcpy(&u32, b + 256 + 544, 4);
+    /* slot 1 starts at 256 + 256: state word (sequence 1, committed), then the pid */
+    memcpy(&u32, b + 256 + 256, 4);
     cr_expect_eq(u32, CR_SLOT_WORD(CR_SLOT_COMMITTED, 1));
-    memcpy(&i32, b + 256 + 544 + 4, 4);
+    memcpy(&i32, b + 256 + 256 + 4, 4);
     cr_expect_eq(i32, 7);
 
     struct cr_dir d;
@@ -211,9 +214,9 @@ Test(layout_file, created_object_bytes)
     cr_assert_eq(registry_append_dir(&reg, &d), 0);
     memcpy(&u64, b + 64, 8);
     cr_expect_eq(u64, 1u, "dir_next");
-    memcpy(&u32, b + 256 + 3 * 544, 4);
+    memcpy(&u32, b + 256 + 3 * 256, 4);
     cr_expect_eq(u32, CR_SLOT_WORD(CR_SLOT_COMMITTED, 0));
-    cr_expect_str_eq((const char *)b + 256 + 3 * 544 + 48, "/tmp/x");
+    cr_expect_str_eq((const char *)b + 256 + 3 * 256 + 48, "/tmp/x");
 
     registry_close(&reg);
 }

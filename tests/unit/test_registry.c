@@ -347,15 +347,16 @@ Test(registry, append_iterate_read)
         int32_t pid, ppid;
         uint32_t role, seen_by, flags;
         uint64_t start;
-        const char *exe, *profile;
+        const char *exe;
     } in[] = {
-        {1000, 1, CR_ROLE_DRIVER, CR_SEEN_EXEC, 0, 111, "/usr/bin/chromedriver", ""},
-        {1001, 1000, CR_ROLE_BROWSER, CR_SEEN_SPAWN, 0, 222, "/usr/lib/chromium/chromium",
-         "/tmp/.org.chromium.Chromium.abc"},
+        {1000, 1, CR_ROLE_DRIVER, CR_SEEN_EXEC, 0, 111, "/usr/bin/chromedriver"},
+        {1001, 1000, CR_ROLE_BROWSER, CR_SEEN_SPAWN, 0, 222,
+         "/home/automation-user/.cache/ms-playwright/chromium_headless_shell-1148/chrome-linux/"
+         "headless_shell"},
         {1002, 1001, CR_ROLE_ZYGOTE, CR_SEEN_FORK, CR_ENTRY_PIDNS, 333,
-         "/usr/lib/chromium/chromium", ""},
+         "/usr/lib/chromium/chromium"},
         {1003, 0, CR_ROLE_CRASHPAD, CR_SEEN_CONSTRUCTOR, 0, UINT64_MAX,
-         "/usr/lib/chromium/chrome_crashpad_handler", ""},
+         "/usr/lib/chromium/chrome_crashpad_handler"},
     };
     const uint32_t n = sizeof in / sizeof *in;
     for (uint32_t i = 0; i < n; i++) {
@@ -369,7 +370,6 @@ Test(registry, append_iterate_read)
         e.flags = in[i].flags;
         e.start_time = in[i].start;
         cr_strlcpy(e.exe, in[i].exe, sizeof e.exe);
-        cr_strlcpy(e.profile_dir, in[i].profile, sizeof e.profile_dir);
         cr_assert_eq(registry_append(&reg, &e), (int64_t)i);
     }
     cr_assert_eq(registry_entry_count(&reg), n);
@@ -386,7 +386,6 @@ Test(registry, append_iterate_read)
         cr_expect_eq(out.flags, in[i].flags);
         cr_expect_eq(out.start_time, in[i].start);
         cr_expect_str_eq(out.exe, in[i].exe);
-        cr_expect_str_eq(out.profile_dir, in[i].profile);
     }
 
     /* slots never appended, and indices past the table, are not entries */
@@ -410,18 +409,14 @@ Test(registry, entry_read_copies_and_terminates)
     e.seen_by = CR_SEEN_EXEC;
     e.role = CR_ROLE_BROWSER;
     memset(e.exe, 'A', sizeof e.exe); /* no terminator at all */
-    memset(e.profile_dir, 'B', sizeof e.profile_dir);
     cr_assert_eq(registry_append(&reg, &e), 0);
     /* what the mapping holds really is unterminated */
     cr_assert_eq(reg.entries[0].exe[CR_EXE_MAX - 1], 'A');
-    cr_assert_eq(reg.entries[0].profile_dir[CR_PROFILE_MAX - 1], 'B');
 
     struct cr_entry out;
     cr_assert(registry_entry_read(&reg, 0, &out));
     cr_expect_eq(out.exe[CR_EXE_MAX - 1], '\0');
     cr_expect_eq(strlen(out.exe), (size_t)CR_EXE_MAX - 1);
-    cr_expect_eq(out.profile_dir[CR_PROFILE_MAX - 1], '\0');
-    cr_expect_eq(strlen(out.profile_dir), (size_t)CR_PROFILE_MAX - 1);
     cr_expect_eq(reg.entries[0].exe[CR_EXE_MAX - 1], 'A', "the slot itself is not modified");
 
     /* out is a copy: later changes to the slot do not show through */
@@ -772,7 +767,7 @@ Test(validate, bad_magic)
 
 Test(validate, other_version)
 {
-    static const uint32_t versions[] = {0, 1, 3, 0x01000000u, UINT32_MAX};
+    static const uint32_t versions[] = {0, 1, 2, 4, 0x01000000u, UINT32_MAX};
     for (size_t i = 0; i < sizeof versions / sizeof *versions; i++) {
         fresh()->version = versions[i];
         cr_expect_eq(check(v_size), CR_REG_VERSION, "version %u", versions[i]);

@@ -125,13 +125,10 @@ void ut_entry_make(struct cr_entry *e, int32_t writer, int32_t seq)
     e->flags = (uint32_t)(e->start_time * 2654435761u) ^ 0xa5a5a5a5u;
     e->seen_by = 1 + (uint32_t)seq % CR_SEEN_MAX;
     e->role = ((uint32_t)writer + (uint32_t)seq) % (CR_ROLE_MAX + 1);
-    /* both strings are full (255 bytes + NUL), so any torn byte shows */
+    /* the string is full (CR_EXE_MAX - 1 bytes + NUL), so any torn byte shows */
     size_t n = cr_utoa(e->start_time, num, sizeof num);
     for (size_t i = 0; i < sizeof e->exe - 1; i++)
         e->exe[i] = i % (n + 1) == n ? ':' : num[i % (n + 1)];
-    n = cr_utoa(~e->start_time, num, sizeof num);
-    for (size_t i = 0; i < sizeof e->profile_dir - 1; i++)
-        e->profile_dir[i] = i % (n + 1) == n ? '/' : num[i % (n + 1)];
 }
 
 int ut_entry_check(const struct cr_entry *e)
