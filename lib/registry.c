@@ -436,6 +436,24 @@ int64_t registry_append_dir_path(struct cr_registry *reg, const struct cr_dir_he
     return i;
 }
 
+int registry_entry_recent(const struct cr_registry *reg, uint32_t window, pid_t pid,
+                          uint32_t seen_by, struct cr_entry *out)
+{
+    uint64_t next = __atomic_load_n(&reg->hdr->entry_next, __ATOMIC_ACQUIRE);
+    for (uint64_t k = 1; k <= window && k <= next && k <= reg->entry_capacity; k++) {
+        uint64_t seq = next - k;
+        uint32_t i = (uint32_t)(seq % reg->entry_capacity);
+        const struct cr_entry *slot = &reg->entries[i];
+        /* a glance before the copy: most slots are someone else's */
+        if (__atomic_load_n(&slot->pid, __ATOMIC_RELAXED) != pid)
+            continue;
+        if (registry_entry_read(reg, i, out) && out->seq == seq && out->seen_by == seen_by &&
+            CR_SLOT_STATE(out->state) == CR_SLOT_COMMITTED)
+            return 1;
+    }
+    return 0;
+}
+
 static uint32_t slots_in_use(const uint64_t *next, uint32_t capacity)
 {
     uint64_t n = __atomic_load_n(next, __ATOMIC_ACQUIRE);

@@ -252,6 +252,14 @@ uint32_t registry_entry_count(const struct cr_registry *reg);
 uint32_t registry_dir_count(const struct cr_registry *reg);
 uint32_t registry_overflow(const struct cr_registry *reg);
 
+/* The newest entry among the last `window` appended (by sequence number)
+ * whose slot is where its number put it and that holds `pid` and
+ * `seen_by`: 1 with a copy in *out, else 0.  A few slots next to the
+ * counter (one or two pages); an entry an append had to place further on
+ * is not found.  Async-signal-safe. */
+int registry_entry_recent(const struct cr_registry *reg, uint32_t window, pid_t pid,
+                          uint32_t seen_by, struct cr_entry *out);
+
 /* Copies slot i into *out with its strings terminated.  Returns 1 if the slot
  * holds a committed or reaped entry that is plausible (pid > 0, known enums)
  * and was not rewritten while it was copied, 0 otherwise.  out->state holds

@@ -41,19 +41,28 @@ static int exec_real(const struct exec_call *c, char *const argv[], char *const 
     return -1;
 }
 
-static int exec_session(const struct exec_call *c, const char *exe, char *const argv[],
-                        char *const envp[])
+/* The exec with the session put back into envp.  Its own frame: the
+ * buffer is reserved below the record's frames, not above them (a fork
+ * child's stack pages are copied on its first write to each). */
+__attribute__((noinline)) static int exec_with_session(const struct exec_call *c,
+                                                       char *const argv[], char *const envp[])
 {
-    shim_record_process(0, CR_SEEN_EXEC, exe, (const char *const *)argv);
-
     _Alignas(char *) char stack[SHIM_ENV_STACK_BYTES];
     struct shim_env env;
     shim_env_open(&env, envp, stack, 1);
     int rc = exec_real(c, argv, env.envp);
     shim_env_close(&env);
+    return rc;
+}
+
+static int exec_session(const struct exec_call *c, const char *exe, char *const argv[],
+                        char *const envp[])
+{
+    shim_record_process(0, CR_SEEN_EXEC, exe, (const char *const *)argv, 0, 0);
+    int rc = exec_with_session(c, argv, envp);
     int saved = errno;
     /* still running the old image: say so, so the role is not misread */
-    shim_record_process(0, CR_SEEN_EXEC_FAILED, NULL, NULL);
+    shim_record_process(0, CR_SEEN_EXEC_FAILED, NULL, NULL, 0, 0);
     errno = saved;
     return rc;
 }

@@ -15,9 +15,11 @@
 __attribute__((visibility("default"))) pid_t fork(void)
 {
     int ns_init = shim_role() == CR_ROLE_ZYGOTE && getpid() == 1;
-    pid_t pid = SHIM_REAL(fork)();
+    pid_t (*real)(void) = SHIM_REAL(fork);
+    uint64_t before = shim_creation_mark();
+    pid_t pid = real();
     if (pid > 0)
-        shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
+        shim_record_process(pid, CR_SEEN_FORK, NULL, NULL, before, shim_boottime_ns());
     else if (pid == 0)
         shim_forked_by_zygote(ns_init);
     return pid;
@@ -67,11 +69,13 @@ __attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack,
         fn = zygote_clone_child;
         arg = &call;
     }
+    uint64_t before = flags & CLONE_THREAD ? 0 : shim_creation_mark();
     int pid = real(fn, stack, flags, arg, ptid, tls, ctid);
+    uint64_t after = shim_boottime_ns();
     if (pid > 0 && (flags & CLONE_VFORK))
         shim_env_reclaim(pid);
     if (pid > 0 && !(flags & CLONE_THREAD))
-        shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
+        shim_record_process(pid, CR_SEEN_FORK, NULL, NULL, before, after);
     return pid;
 }
 
@@ -82,10 +86,22 @@ __attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack,
  * and the address is pushed back; the child returns at once, and only the
  * parent, resumed once the child has exec'd or exited, calls into C to
  * record it.  The child's exec is recorded by the exec wrappers as well. */
+/* The parent thread's creation mark, left by the assembly below just
+ * before the syscall, brackets the child's start together with a reading
+ * taken once the parent resumes (the child has exec'd or exited by then:
+ * often within the same tick, else /proc decides).  A vfork child that
+ * follows POSIX calls only exec or _exit, so the mark is still the one
+ * left before the vfork. */
+__attribute__((used)) void shim_vfork_mark(void)
+{
+    (void)shim_creation_mark();
+}
+
 __attribute__((used)) void shim_vfork_parent(pid_t pid)
 {
+    uint64_t after = shim_boottime_ns();
     shim_env_reclaim(pid);
-    shim_record_process(pid, CR_SEEN_FORK, NULL, NULL);
+    shim_record_process(pid, CR_SEEN_FORK, NULL, NULL, shim_creation_mark_read(), after);
 }
 
 __attribute__((used)) long shim_vfork_failed(long rc)
@@ -101,6 +117,11 @@ __asm__(".text\n"
         ".p2align 4\n"
         "vfork:\n"
         "    .cfi_startproc\n"
+        "    subq $8, %rsp\n" /* the thread's creation mark, for the child */
+        "    .cfi_adjust_cfa_offset 8\n"
+        "    call shim_vfork_mark\n"
+        "    addq $8, %rsp\n"
+        "    .cfi_adjust_cfa_offset -8\n"
         "    popq %rdx\n" /* return address: preserved by the syscall, ours to use */
         "    .cfi_adjust_cfa_offset -8\n"
         "    .cfi_register %rip, %rdx\n"

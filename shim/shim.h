@@ -8,6 +8,7 @@
 
 #include <spawn.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -49,8 +50,27 @@ enum cr_role shim_role(void);
 enum cr_role shim_classify(const char *exe, const char *const *argv);
 
 /* A process this one started (fork/posix_spawn) or this process about to
- * exec (`pid` = 0): `argv` NULL means "same image as ours". */
-void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv);
+ * exec (`pid` = 0): `argv` NULL means "same image as ours".  A child's
+ * `before` and `after` are shim_creation_mark() and shim_boottime_ns()
+ * read around its creation (0: unknown). */
+void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv,
+                         uint64_t before, uint64_t after);
+
+/* Identity (shim/identity.c): the process's own, cached by the
+ * constructor, and a child's start time bracketed by CLOCK_BOOTTIME.  All
+ * async-signal-safe; only the constructor's calls write anything global. */
+struct cr_entry;
+void shim_identity_init(void);                      /* from /proc/self/stat */
+void shim_identity_adopt(const struct cr_entry *e); /* from our exec wrapper's record */
+/* The reading before creating a process, also left as this thread's mark. */
+uint64_t shim_creation_mark(void);
+uint64_t shim_creation_mark_read(void);
+uint64_t shim_boottime_ns(void);
+void shim_identity_self(struct cr_entry *e);
+void shim_identity_child(struct cr_entry *e, pid_t pid, uint64_t before, uint64_t after);
+/* pid and start time of this very process from the cache: -1 when it
+ * describes another (this is a fork or vfork child). */
+int shim_identity_start(pid_t *pid, uint64_t *start_time);
 
 /* posix_spawn(p) through `real`, with the session put back into `envp` and
  * the child recorded (the pid pointer may be NULL).  `envp` NULL means

@@ -26,13 +26,15 @@ int shim_spawn(shim_spawn_fn real, pid_t *pid, const char *file,
     _Alignas(char *) char stack[SHIM_ENV_STACK_BYTES];
     struct shim_env env;
     shim_env_open(&env, envp, stack, 0);
+    uint64_t before = shim_creation_mark();
     int rc = real(&child, file, actions, attr, argv, env.envp);
+    uint64_t after = shim_boottime_ns();
     shim_env_close(&env);
     int saved = errno;
     if (rc == 0) {
         if (pid)
             *pid = child;
-        shim_record_process(child, CR_SEEN_SPAWN, file, (const char *const *)argv);
+        shim_record_process(child, CR_SEEN_SPAWN, file, (const char *const *)argv, before, after);
     }
     errno = saved;
     return rc;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -55,59 +56,6 @@ static int parse_log_level(const char *s)
         if (strcmp(s, names[i]) == 0)
             return i;
     return 1;
-}
-
-/* Set when this process is known to live in a PID namespace nested below
- * the one /proc shows: its pids are not /proc's.  Written only where no
- * vfork child can be running (constructor records); fork children inherit
- * it, and stay in that namespace. */
-static int in_nested_pidns;
-
-/* The first processes of a new PID namespace see themselves as pid 1, or
- * their parent outside it as pid 0: what is left to go by when /proc cannot
- * be read (Chrome's sandbox chroots its zygote to an empty directory). */
-static int looks_nested(void)
-{
-    return in_nested_pidns || getpid() == 1 || getppid() == 0;
-}
-
-/* Fills the identity of this process (`pid` 0; it may be a vfork child:
- * getpid() then names the child) or of a child it created.  Pids go in as
- * /proc sees them, which is what the reaper reads; a child's pid that only
- * makes sense inside our PID namespace is recorded as such (flagged), never
- * passed off as a /proc pid. */
-static void fill_identity(struct cr_entry *e, pid_t pid, int from_constructor)
-{
-    struct proc_stat self;
-    int self_ok = proc_stat_read(0, &self) == 0;
-    int nested = self_ok ? self.pid != getpid() : looks_nested();
-    if (from_constructor && nested)
-        in_nested_pidns = 1;
-    if (pid <= 0) {
-        if (self_ok) {
-            e->pid = self.pid;
-            e->ppid = self.ppid;
-            e->start_time = self.start_time;
-        } else {
-            e->pid = getpid();
-            e->ppid = getppid();
-            if (nested)
-                e->flags |= CR_ENTRY_PIDNS;
-        }
-        return;
-    }
-    e->pid = pid;
-    struct proc_stat st;
-    if (nested) {
-        /* /proc/<pid> would name some other process */
-        e->ppid = getpid();
-        e->flags |= CR_ENTRY_PIDNS;
-    } else if (proc_stat_read(pid, &st) == 0) {
-        e->ppid = st.ppid;
-        e->start_time = st.start_time;
-    } else {
-        e->ppid = self_ok ? self.pid : getpid();
-    }
 }
 
 /* A zygote's child that dropped the registry (shim_forked_by_zygote). */
@@ -163,17 +111,25 @@ static int registry_intact(void)
     return 0;
 }
 
-void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv)
+void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv,
+                         uint64_t before, uint64_t after)
 {
     if (!active || !registry_intact())
         return;
     int saved = errno;
     struct cr_entry e;
     memset(&e, 0, sizeof e);
-    fill_identity(&e, pid, seen_by == CR_SEEN_CONSTRUCTOR || seen_by == CR_SEEN_ROOT);
+    if (pid > 0)
+        shim_identity_child(&e, pid, before, after);
+    else
+        shim_identity_self(&e);
     e.seen_by = (uint32_t)seen_by;
     enum cr_role role;
     const char *udd = NULL;
+    /* the Go/Rust/runc re-exec: the record names the image itself (this
+     * record is the new image's only one: its constructor adopts it) */
+    if (exe && strcmp(exe, "/proc/self/exe") == 0 && proc_exe_read(0, e.exe, sizeof e.exe) == 0)
+        exe = e.exe;
     if (argv) {
         role = shim_classify(exe, argv);
         udd = role_user_data_dir_argv(argv);
@@ -181,7 +137,8 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
         role = seen_by == CR_SEEN_FORK ? role_of_fork_child(own_role) : own_role;
     }
     e.role = role;
-    cr_strlcpy(e.exe, exe ? exe : "", sizeof e.exe);
+    if (exe != e.exe)
+        cr_strlcpy(e.exe, exe ? exe : "", sizeof e.exe);
     registry_append(&registry, &e);
     if (udd && role_is_browser_stack(role))
         shim_record_dir(udd, CR_DIR_USER_DATA_DIR);
@@ -220,11 +177,13 @@ void shim_record_dir(const char *path, unsigned origin)
     } else {
         d.flags |= CR_DIR_ABSENT_AT_LAUNCH;
     }
-    if (proc_stat_read(0, &st) == 0) {
-        d.pid = st.pid;
-        d.start_time = st.start_time;
-    } else {
-        d.pid = getpid();
+    if (shim_identity_start(&d.pid, &d.start_time) < 0) {
+        if (proc_stat_read(0, &st) == 0) {
+            d.pid = st.pid;
+            d.start_time = st.start_time;
+        } else {
+            d.pid = getpid();
+        }
     }
     if (active)
         registry_append_dir_path(&registry, &d, path);
@@ -430,7 +389,68 @@ static int stays_passive(void)
     return !(session && *session) && !preload_names_us();
 }
 
-__attribute__((constructor)) static void shim_init(void)
+/* Was this image recorded already, by the exec wrapper of the image this
+ * process ran a moment ago?  Then that record stands for it: its identity
+ * and role become ours, and nothing is read from /proc nor appended (one
+ * record per exec).  It is looked for among the last few appends, by pid,
+ * parent and program name (the kernel's AT_EXECFN is the path the exec
+ * was given).  A wrong match takes another process that had our pid, the
+ * same parent and the same program name and exec'd within the last few
+ * appends: a pid reused that fast.  Even then nothing wrong can be killed:
+ * that record holds the other process's start time, and the reaper acts on
+ * a record only when /proc shows a live process with its pid and start
+ * time; at worst this image goes unrecorded.  Not in a nested PID
+ * namespace (the record's pid would not be getpid()'s). */
+static int recorded_by_exec(void)
+{
+    struct cr_entry e;
+    pid_t me = getpid(), parent = getppid();
+    if (me == 1 || parent == 0 || !registry_entry_recent(&registry, 16, me, CR_SEEN_EXEC, &e) ||
+        e.ppid != parent || (e.flags & CR_ENTRY_PIDNS) || !e.start_time)
+        return 0;
+    const char *execfn = (const char *)getauxval(AT_EXECFN);
+    if (!execfn || strcmp(cr_basename(execfn), cr_basename(e.exe)) != 0)
+        return 0;
+    shim_identity_adopt(&e);
+    own_role = (enum cr_role)e.role;
+    return 1;
+}
+
+/* An image no exec wrapper recorded (the session's root; a program a
+ * static launcher or a raw execve started with LD_PRELOAD): it records
+ * itself, its role taken from its own arguments (glibc passes argc, argv
+ * and envp to constructors), its executable from /proc. */
+static void record_image(int created, int argc, char **argv)
+{
+    char exe[CR_EXE_MAX];
+    char cmdline[8192];
+    size_t len = 0;
+    const char *udd = NULL;
+    shim_identity_init();
+    proc_exe_read(0, exe, sizeof exe);
+#if defined(__GLIBC__)
+    if (argc > 0 && argv && argv[0]) {
+        own_role = role_classify(exe, (const char *const *)argv);
+        udd = role_user_data_dir_argv((const char *const *)argv);
+    } else
+#endif
+    if (proc_file_read(0, "cmdline", cmdline, sizeof cmdline, &len) == 0) {
+        own_role = role_classify_cmdline(exe, cmdline, len);
+        udd = role_user_data_dir_cmdline(cmdline, len);
+    }
+    shim_record_process(0, created ? CR_SEEN_ROOT : CR_SEEN_CONSTRUCTOR, exe, NULL, 0, 0);
+    if (created) {
+        pid_t pid;
+        uint64_t start;
+        if (shim_identity_start(&pid, &start) == 0)
+            registry_set_root(&registry, getpid(), start);
+        shim_start_watchdog(shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1);
+    }
+    if (udd && role_is_browser_stack(own_role))
+        shim_record_dir(udd, CR_DIR_USER_DATA_DIR);
+}
+
+__attribute__((constructor)) static void shim_init(int argc, char **argv)
 {
     int saved = errno;
     log_level = parse_log_level(shim_env("CHROMEREAPER_LOG"));
@@ -444,23 +464,9 @@ __attribute__((constructor)) static void shim_init(void)
     } else if (stays_passive()) {
         active = 0;
     } else if (open_or_create_session(&created) == 0) {
-        char cmdline[8192];
-        size_t len = 0;
-        char exe[CR_EXE_MAX];
-        proc_exe_read(0, exe, sizeof exe);
-        if (proc_file_read(0, "cmdline", cmdline, sizeof cmdline, &len) == 0)
-            own_role = role_classify_cmdline(exe, cmdline, len);
         active = 1;
-        shim_record_process(0, created ? CR_SEEN_ROOT : CR_SEEN_CONSTRUCTOR, exe, NULL);
-        if (created) {
-            struct proc_stat st;
-            if (proc_stat_read(0, &st) == 0)
-                registry_set_root(&registry, getpid(), st.start_time);
-            shim_start_watchdog(shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1);
-        }
-        const char *udd = role_user_data_dir_cmdline(cmdline, len);
-        if (udd && role_is_browser_stack(own_role))
-            shim_record_dir(udd, CR_DIR_USER_DATA_DIR);
+        if (created || !recorded_by_exec())
+            record_image(created, argc, argv);
     }
     errno = saved;
 }

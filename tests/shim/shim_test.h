@@ -225,6 +225,36 @@ static inline int shx_ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+static inline int shx_key_cmp(const void *a, const void *b)
+{
+    const struct cr_entry *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return x->start_time < y->start_time ? -1 : x->start_time > y->start_time;
+}
+
+/* How many processes have a record of their own (their constructor's, or
+ * their exec wrapper's, which the new image's constructor adopts: one
+ * record per exec) naming `ppid` (< 0: any) and an exe ending in `suffix`
+ * (NULL: any), each process counted once whatever number of records. */
+static inline int shx_self_recorded(const struct shx_entries *es, pid_t ppid, const char *suffix)
+{
+    struct cr_entry *own = calloc((size_t)es->n + 1, sizeof *own);
+    int n = 0, distinct = 0;
+    for (int i = 0; own && i < es->n; i++) {
+        const struct cr_entry *e = &es->e[i];
+        if ((e->seen_by == CR_SEEN_CONSTRUCTOR || e->seen_by == CR_SEEN_EXEC) &&
+            (ppid < 0 || e->ppid == ppid) && (!suffix || shx_ends_with(e->exe, suffix)))
+            own[n++] = *e;
+    }
+    if (own)
+        qsort(own, (size_t)n, sizeof *own, shx_key_cmp);
+    for (int i = 0; i < n; i++)
+        distinct += i == 0 || shx_key_cmp(&own[i - 1], &own[i]) != 0;
+    free(own);
+    return distinct;
+}
+
 /* ---------------------------------------------------------- fx_child lines */
 
 struct shx_line {

@@ -138,8 +138,26 @@ static void check_launch(const char *api, const char *mode)
             cr_expect(shx_ends_with(e.exe, "fx_child"), "spawn entry names \"%s\"", e.exe);
         break;
     }
-    if (kind != K_FORK) {
-        /* the shim was loaded in the new image: re-injection worked */
+    if (kind != K_FORK)
+        /* the shim was loaded in the new image, in our session: fx_child's
+         * own fork was recorded (re-injection worked) */
+        cr_expect_eq(shx_count(&es, 0, child, CR_SEEN_FORK, NULL), 1,
+                     "the shim in child %d did not record its fork", child);
+    if (kind == K_FORK_EXEC || kind == K_EXEC) {
+        /* one record per exec: the new image's constructor found the one
+         * its exec wrapper made, and appended nothing */
+        cr_expect_eq(shx_count(&es, child, -1, CR_SEEN_CONSTRUCTOR, NULL), 0,
+                     "exec'd child %d recorded itself a second time", child);
+        /* the parent's record and the child's own name the same process */
+        struct cr_entry forked;
+        if (shx_count(&es, child, launcher, CR_SEEN_EXEC, &e) == 1 &&
+            shx_count(&es, child, launcher, CR_SEEN_FORK, &forked) == 1)
+            cr_expect_eq(forked.start_time, e.start_time,
+                         "start time %llu recorded by the parent, %llu by the child",
+                         (unsigned long long)forked.start_time, (unsigned long long)e.start_time);
+    }
+    if (kind == K_SPAWN) {
+        /* no exec wrapper ran in it: its constructor records it */
         cr_expect_eq(shx_count(&es, child, launcher, CR_SEEN_CONSTRUCTOR, &e), 1,
                      "the shim's constructor did not run in child %d", child);
         if (shx_count(&es, child, launcher, CR_SEEN_CONSTRUCTOR, &e) == 1) {
@@ -147,15 +165,14 @@ static void check_launch(const char *api, const char *mode)
             cr_expect_eq(e.role, CR_ROLE_OTHER);
             /* the parent's record and the child's own name the same process */
             struct cr_entry other;
-            int seen = kind == K_SPAWN ? CR_SEEN_SPAWN : CR_SEEN_FORK;
-            if (shx_count(&es, child, launcher, seen, &other) == 1)
+            if (shx_count(&es, child, launcher, CR_SEEN_SPAWN, &other) == 1)
                 cr_expect_eq(other.start_time, e.start_time,
                              "start time %llu recorded by the parent, %llu by the child",
                              (unsigned long long)other.start_time, (unsigned long long)e.start_time);
         }
     }
     /* nothing else: fx_launch, the child's records, no strays */
-    int expected = 1 + (kind == K_FORK ? 1 : kind == K_SPAWN ? 2 : 3);
+    int expected = 1 + (kind == K_FORK ? 1 : 3);
     cr_expect_eq(es.n, expected, "registry holds %d entries, expected %d", es.n, expected);
     free(es.e);
 }
@@ -201,7 +218,7 @@ static void check_empty_session(const char *api)
     shx_session();
     shx_tmpdir();
     struct shx_line line;
-    pid_t launcher = launch(api, "emptysession", NULL, &line);
+    launch(api, "emptysession", NULL, &line);
     cr_expect_eq(line.preload, 1);
     cr_expect_str_eq(line.session_id, shx.id,
                      "child %d ended up in session \"%s\" (its envp had an empty "
@@ -209,8 +226,8 @@ static void check_empty_session(const char *api)
                      line.pid, line.session_id);
     struct shx_entries es;
     shx_read_entries(shx.id, &es);
-    cr_expect_eq(shx_count(&es, line.pid, launcher, CR_SEEN_CONSTRUCTOR, NULL), 1,
-                 "the shim in child %d did not register in our session", line.pid);
+    cr_expect_eq(shx_count(&es, 0, line.pid, CR_SEEN_FORK, NULL), 1,
+                 "the shim in child %d did not record its fork in our session", line.pid);
     free(es.e);
 }
 
@@ -258,7 +275,8 @@ Test(shim_env, preload_of_caller_kept_when_ours_is_there, .init = shx_init, .fin
     cr_expect_str_eq(line.preload_value, value, "LD_PRELOAD was rewritten");
     struct shx_entries es;
     shx_read_entries(shx.id, &es);
-    cr_expect_eq(shx_count(&es, line.pid, pid, CR_SEEN_CONSTRUCTOR, NULL), 1);
+    cr_expect_eq(shx_self_recorded(&es, pid, NULL), 1);
+    cr_expect_eq(shx_count(&es, 0, line.pid, CR_SEEN_FORK, NULL), 1);
     free(es.e);
 }
 
