@@ -1,6 +1,7 @@
 /* chromereaper ls: the sessions of a uid, or what one session's browser
  * actually spawned (registry records joined with the live process table). */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ static int rows_has(const struct rows *r, pid_t pid, uint64_t start)
  * sub-type (kept out of the registry: only the live command line says). */
 static enum cr_role live_role(pid_t pid, char *subtype, size_t cap)
 {
-    char buf[8192], exe[CR_EXE_MAX];
+    char buf[8192], exe[PATH_MAX];
     size_t len;
     subtype[0] = '\0';
     if (proc_exe_read(pid, exe, sizeof exe) < 0 || proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0)

@@ -1,6 +1,7 @@
 #include "reap.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <signal.h>
@@ -107,7 +108,7 @@ static struct target *find_target(const struct reap_result *r, pid_t pid)
 static enum cr_role live_role(struct proc_node *n)
 {
     if (!n->role) { /* read once per snapshot: the plan asks for it twice */
-        char buf[8192], exe[CR_EXE_MAX];
+        char buf[8192], exe[PATH_MAX];
         size_t len;
         enum cr_role r = CR_ROLE_UNKNOWN;
         if (proc_exe_read(n->pid, exe, sizeof exe) == 0 && proc_file_read(n->pid, "cmdline", buf, sizeof buf, &len) == 0)

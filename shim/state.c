@@ -422,7 +422,7 @@ static int recorded_by_exec(void)
  * and envp to constructors), its executable from /proc. */
 static void record_image(int created, int argc, char **argv)
 {
-    char exe[CR_EXE_MAX];
+    char exe[PATH_MAX]; /* whole, for the role: the record keeps what fits */
     char cmdline[8192];
     size_t len = 0;
     const char *udd = NULL;
