@@ -50,7 +50,7 @@
 
 /* The defaults make one session 960 KiB of /dev/shm, all allocated when it
  * is created.  A real Selenium, Puppeteer or Playwright session makes about
- * 65 entries and 13 directory records per browser; the supervisor (`run`,
+ * 50 entries and 9 directory records per browser; the supervisor (`run`,
  * or preload mode's watchdog) frees those of verified-dead processes, so
  * the tables bound the browsers alive at once, not the browsers started. */
 #define CR_ENTRY_CAPACITY_DEFAULT 3072u
