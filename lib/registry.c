@@ -476,6 +476,11 @@ uint32_t registry_overflow(const struct cr_registry *reg)
            __atomic_load_n(&reg->hdr->dir_overflow, __ATOMIC_RELAXED);
 }
 
+int registry_claim_full_warning(struct cr_registry *reg)
+{
+    return __atomic_exchange_n(&reg->hdr->full_warned, 1, __ATOMIC_RELAXED) == 0;
+}
+
 /* Seqlock-style copy: the state word before and after the copy must agree
  * and say committed or reaped (else 0: nothing to read), and name the
  * copied entry's sequence (else -1: a consistent copy of a slot whose

@@ -117,7 +117,7 @@ struct cr_registry_header {
     uint32_t rounds_reaped;   /* totals kept by the reaper, for `ls` */
     uint32_t processes_reaped;
     uint32_t dirs_removed;
-    uint32_t pad;
+    uint32_t full_warned;     /* atomic: a writer warned that a table was full */
     char session[CR_SESSION_MAX];
     uint64_t pidns; /* inode of the creator's PID namespace (0: unknown): pids
                        in this registry mean something only in that namespace */
@@ -251,6 +251,10 @@ int64_t registry_append_dir_path(struct cr_registry *reg, const struct cr_dir_he
 uint32_t registry_entry_count(const struct cr_registry *reg);
 uint32_t registry_dir_count(const struct cr_registry *reg);
 uint32_t registry_overflow(const struct cr_registry *reg);
+/* 1 for the first caller of the session's life, 0 for every later one: the
+ * writer whose append a full table refused first warns, once per session.
+ * Async-signal-safe. */
+int registry_claim_full_warning(struct cr_registry *reg);
 
 /* The newest entry among the last `window` appended (by sequence number)
  * whose slot is where its number put it and that holds `pid` and

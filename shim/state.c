@@ -111,6 +111,16 @@ static int registry_intact(void)
     return 0;
 }
 
+/* A table that nothing frees filled up (preload mode without its watchdog:
+ * the supervisor frees the records of dead processes).  One warning per
+ * session, from whichever process was refused first. */
+static void warn_full(struct cr_registry *reg)
+{
+    if (registry_claim_full_warning(reg))
+        shim_log(1, "the session's registry is full: later processes and directories are not "
+                    "recorded (keep the watchdog, or run the bot under `chromereaper run`)", NULL);
+}
+
 void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv,
                          uint64_t before, uint64_t after)
 {
@@ -139,7 +149,8 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
     e.role = role;
     if (exe != e.exe)
         cr_strlcpy(e.exe, exe ? exe : "", sizeof e.exe);
-    registry_append(&registry, &e);
+    if (registry_append(&registry, &e) < 0)
+        warn_full(&registry);
     if (udd && role_is_browser_stack(role))
         shim_record_dir(udd, CR_DIR_USER_DATA_DIR);
     errno = saved;
@@ -155,7 +166,8 @@ static void append_dir_detached(const struct cr_dir_head *d, const char *path)
     const char *session = shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1;
     if (registry_open(&reg, (uint32_t)getuid(), session, 1, NULL, 0) != CR_REG_OK)
         return;
-    registry_append_dir_path(&reg, d, path);
+    if (registry_append_dir_path(&reg, d, path) < 0)
+        warn_full(&reg);
     registry_close(&reg);
 }
 
@@ -185,9 +197,10 @@ void shim_record_dir(const char *path, unsigned origin)
             d.pid = getpid();
         }
     }
-    if (active)
-        registry_append_dir_path(&registry, &d, path);
-    else
+    if (active) {
+        if (registry_append_dir_path(&registry, &d, path) < 0)
+            warn_full(&registry);
+    } else
         append_dir_detached(&d, path);
     errno = saved;
 }

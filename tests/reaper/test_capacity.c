@@ -68,22 +68,24 @@ static unsigned long number_after(const char *text, const char *key)
 }
 
 /* A browser whose session's table is full: its later processes are not
- * recorded, the refusals are counted, `ls` shows the count, and `reap`
- * says so and still reaps every process (cookie scan, descendant walk)
- * and the directory it recorded. */
+ * recorded, the refusals are counted, the first refused process warns on
+ * the stderr it shares with the bot (once for the whole session), `ls`
+ * shows the count, and `reap` says so and still reaps every process
+ * (cookie scan, descendant walk) and the directory it recorded. */
 Test(capacity, an_unsupervised_session_that_fills_its_table_is_still_reaped_whole)
 {
     struct cr_registry reg;
     /* four entries: fake_chromium's processes make about a dozen records */
     ts_session_create_sized(session, sizeof session, &reg, 4, CR_DIR_CAPACITY_DEFAULT);
     registry_close(&reg);
-    char ready[300], pidfile[300], dirfile[300];
+    char ready[300], pidfile[300], dirfile[300], log[300];
     snprintf(ready, sizeof ready, "%s/ready", outdir);
+    snprintf(log, sizeof log, "%s/bot.log", outdir);
     snprintf(pidfile, sizeof pidfile, "%s/pids", outdir);
     snprintf(dirfile, sizeof dirfile, "%s/dir", outdir);
     setenv("CHROMEREAPER_WATCHDOG", "0", 1);
     char *bot[] = {(char *)ts_build("fixtures/fake_chromium"), "leave", outdir, NULL};
-    pid_t pid = ts_spawn(bot, session, NULL);
+    pid_t pid = ts_spawn(bot, session, log);
     unsetenv("CHROMEREAPER_WATCHDOG");
     cr_assert_eq(ts_wait_file(ready, 30), 0, "the fixture never got ready");
     int st = ts_waitpid(pid, 30);
@@ -94,6 +96,13 @@ Test(capacity, an_unsupervised_session_that_fills_its_table_is_still_reaped_whol
     cr_assert_not_null(dir);
     snprintf(made_dir, sizeof made_dir, "%s", dir);
     free(dir);
+    char *said = ts_slurp(log);
+    cr_assert_not_null(said);
+    int warnings = 0;
+    for (const char *p = said; (p = strstr(p, "registry is full")) != NULL; p++)
+        warnings++;
+    cr_expect_eq(warnings, 1, "not exactly one warning: [%s]", said);
+    free(said);
 
     char *ls[] = {(char *)ts_build("chromereaper"), "ls", "--session", session, NULL};
     char *out = NULL;

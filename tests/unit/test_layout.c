@@ -103,7 +103,7 @@ Test(layout, header)
     PIN(H, rounds_reaped, 80, 4);
     PIN(H, processes_reaped, 84, 4);
     PIN(H, dirs_removed, 88, 4);
-    PIN(H, pad, 92, 4);
+    PIN(H, full_warned, 92, 4);
     PIN(H, session, 96, 64);
     PIN(H, pidns, 160, 8);
     PIN(H, reserved, 168, 88);
