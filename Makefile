@@ -173,7 +173,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -Ilib -Ireaper -Ifuzz \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRC     := fuzz/fuzz_registry.c $(LIB_SRC) $(addprefix reaper/,session.c reap.c rounds.c proctable.c rmtree.c \
-                dirpolicy.c dirseen.c dirusers.c dirsize.c reap_dirs.c)
+                dirpolicy.c dirseen.c dirusers.c dirsize.c reap_dirs.c pidns.c)
 FUZZ_BIN     := $(BUILD)/fuzz/fuzz_registry
 FUZZ_REGRESSIONS := $(wildcard fuzz/regressions/*)
 
