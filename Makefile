@@ -107,9 +107,9 @@ $(BUILD)/fixtures/go_launcher_static: $(GO_SRC)
 
 # the reaper's pure decisions, tested as tables (dirpolicy in the unit
 # suite; leak, human and browserexe in tests/reaper/test_leak.c; launcher
-# in tests/reaper/test_launcher.c; the circuit breaker and the leak gate in
+# in tests/reaper/test_launcher.c; pidlist in tests/reaper/test_pidlist.c; the circuit breaker and the leak gate in
 # tests/reaper/test_breaker_rules.c; pidns in tests/reaper/test_pidns_judge.c)
-TESTED_REAPER_OBJ := $(addprefix $(BUILD)/obj/reaper/,dirpolicy.o leak.o human.o browserexe.o launcher.o log.o \
+TESTED_REAPER_OBJ := $(addprefix $(BUILD)/obj/reaper/,dirpolicy.o leak.o human.o browserexe.o launcher.o log.o pidlist.o \
                                                  session_limits.o leakrule.o pidns.o)
 
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ) $(TESTED_REAPER_OBJ)

@@ -12,6 +12,7 @@
 #include "breaker.h"
 #include "history.h"
 #include "log.h"
+#include "pidlist.h"
 #include "procfs.h"
 #include "reap.h"
 #include "report.h"
@@ -140,11 +141,21 @@ static int dir_gone(const char *path)
     return lstat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
 }
 
+/* Alive, with the identity check, but without reading the stat of a pid
+ * that /proc did not even list (listed after the session was loaded, so
+ * every recorded process alive then is in it). */
+static int alive_listed(const struct pidlist *live, const struct tracked *t)
+{
+    return pidlist_may_hold(live, t->key.pid) && alive(t);
+}
+
 /* When the table is half full, free what no longer matters: records of dead
  * processes outside any live round, and of rounds reaped, except those that
  * link a live record to its round; and records of temporary directories
- * verifiably gone while their round lives. */
-static void recycle(struct session *s)
+ * verifiably gone while their round lives.  One /proc listing a pass: a
+ * supervised bot that forks all day leaves thousands of records of dead
+ * processes, and their stat files need not be opened to know it. */
+static void recycle(struct session *s, const struct pidlist *live)
 {
     if (s->nentry_refs * 2 < s->reg.entry_capacity && s->ndir_refs * 2 < s->reg.dir_capacity)
         return;
@@ -160,7 +171,7 @@ static void recycle(struct session *s)
         /* namespace-local records (sandboxed renderers) never decide a kill
          * (the descendant walk finds those processes) and cannot be checked
          * for life by pid: under pressure they are only `ls` detail */
-        if (!ref->reaped && ((t->flags & CR_ENTRY_PIDNS) || !alive(t)))
+        if (!ref->reaped && ((t->flags & CR_ENTRY_PIDNS) || !alive_listed(live, t)))
             ref->reaped = registry_entry_transition(&s->reg, ref->slot, ref->seq, CR_SLOT_COMMITTED,
                                                     CR_SLOT_REAPED);
     }
@@ -168,8 +179,9 @@ static void recycle(struct session *s)
     for (size_t i = 0; i < s->nentry_refs; i++) {
         struct record_ref *ref = &s->entry_refs[i];
         struct tracked *t = ref->proc;
-        int round_done = !t->round_root || t->round_root->reaped || !alive(t->round_root);
-        if (ref->reaped && (!t->is_link || round_done))
+        /* the round's root is looked at only for a link record */
+        if (ref->reaped && (!t->is_link || !t->round_root || t->round_root->reaped ||
+                            !alive_listed(live, t->round_root)))
             freed += (size_t)registry_entry_transition(&s->reg, ref->slot, ref->seq,
                                                        CR_SLOT_REAPED, CR_SLOT_EMPTY);
     }
@@ -242,13 +254,18 @@ static int reap_finished_rounds(struct monitor *m, struct session *s)
         r->root->reaped = 1;
     }
     reaped += breaker_apply(m->limits, s, &rs, m->grace_sec, &m->seen, m->history);
+    /* one /proc listing for the rest of the tick: the bot side of a bot
+     * that forks all day is thousands of records of dead processes */
+    struct pidlist live;
+    pidlist_take(&live);
     struct tracked *t, *tmp;
     HASH_ITER(hh, s->procs, t, tmp) {
-        if (rounds_bot_side(t))
+        if (rounds_bot_side(t) && pidlist_may_hold(&live, t->key.pid))
             watch_root(m, t);
     }
     m->bot_alive = rounds_bot_alive(s);
-    recycle(s);
+    recycle(s, &live);
+    pidlist_free(&live);
     rounds_free(&rs);
     return reaped;
 }
