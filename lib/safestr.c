@@ -60,6 +60,8 @@ int cr_parse_u64(const char *s, uint64_t *out)
 
 const char *cr_env_value(const char *s, const char *name)
 {
+    if (name[0] && s[0] != name[0]) /* most entries, at no call: environments are scanned often */
+        return NULL;
     size_t n = strlen(name);
     if (strncmp(s, name, n) == 0 && s[n] == '=')
         return s + n + 1;

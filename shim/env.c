@@ -27,16 +27,21 @@ size_t shim_env_count(char *const envp[])
 }
 
 /* Is our library one of the entries of an LD_PRELOAD value (separated by
- * spaces or colons)? */
+ * spaces or colons)?  Entry by entry, with no libc call a fork child would
+ * be the first to make (the library is bound lazily: see the Makefile). */
 static int preload_has_us(const char *value)
 {
     const char *ours = shim_preload_entry + sizeof "LD_PRELOAD=" - 1;
     size_t n = strlen(ours);
-    for (const char *p = value; (p = strstr(p, ours)) != NULL; p += n) {
-        int starts = p == value || p[-1] == ' ' || p[-1] == ':';
-        int ends = p[n] == '\0' || p[n] == ' ' || p[n] == ':';
-        if (starts && ends)
+    for (const char *p = value; *p;) {
+        size_t len = 0;
+        while (p[len] && p[len] != ' ' && p[len] != ':')
+            len++;
+        if (len == n && strncmp(p, ours, n) == 0)
             return 1;
+        p += len;
+        while (*p == ' ' || *p == ':')
+            p++;
     }
     return 0;
 }

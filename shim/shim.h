@@ -14,9 +14,10 @@
 
 #include "role.h"
 
-/* Real libc functions, resolved once in the constructor.  Those after
- * mkdtemp are optional: a libc without one makes its wrapper fail with
- * ENOSYS instead of disabling the library. */
+/* Real libc functions: those a fork child may call resolved in the
+ * constructor, the others on first use (shim/state.c).  All but fork,
+ * execve and execvpe are optional: a libc without one makes its wrapper
+ * fail with ENOSYS instead of disabling the library. */
 typedef int (*shim_spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
                              const posix_spawnattr_t *, char *const[], char *const[]);
 struct shim_real {
@@ -37,7 +38,7 @@ struct shim_real {
 extern struct shim_real shim_real;
 
 /* Wrappers can run before the constructor (another library's constructor,
- * .preinit_array): resolve on first use then. */
+ * .preinit_array), and some functions are resolved on first use. */
 void shim_resolve_real(void);
 #define SHIM_REAL(f) (shim_real.f ? shim_real.f : (shim_resolve_real(), shim_real.f))
 

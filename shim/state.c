@@ -331,27 +331,38 @@ static void *resolve_version(const char *name, const char *version)
 #define SPAWN_COMPAT_VERSION NULL
 #endif
 
-void shim_resolve_real(void)
+/* What a fork or vfork child may call (the exec family, fork, clone) is
+ * resolved by the constructor: dlsym takes the loader's lock, which a
+ * multithreaded fork can leave held in the child.  The rest (posix_spawn,
+ * mkdtemp, system, popen: none async-signal-safe, so no such child may
+ * call them) on first use: most programs never call them, and a dlsym is
+ * ~1,000 instructions in every program that loads the library. */
+static void resolve_for_children(void)
 {
-    int saved = errno;
     if (!shim_real.fork)
         shim_real.fork = resolve("fork");
     if (!shim_real.execve)
         shim_real.execve = resolve("execve");
     if (!shim_real.execvpe)
         shim_real.execvpe = resolve("execvpe");
-    if (!shim_real.posix_spawn)
-        shim_real.posix_spawn = resolve_version("posix_spawn", SPAWN_VERSION);
-    if (!shim_real.posix_spawnp)
-        shim_real.posix_spawnp = resolve_version("posix_spawnp", SPAWN_VERSION);
-    if (!shim_real.mkdtemp)
-        shim_real.mkdtemp = resolve("mkdtemp");
     if (!shim_real.clone)
         shim_real.clone = resolve("clone");
     if (!shim_real.execveat)
         shim_real.execveat = dlsym(RTLD_NEXT, "execveat"); /* glibc 2.34 */
     if (!shim_real.fexecve)
         shim_real.fexecve = resolve("fexecve");
+}
+
+void shim_resolve_real(void)
+{
+    int saved = errno;
+    resolve_for_children();
+    if (!shim_real.posix_spawn)
+        shim_real.posix_spawn = resolve_version("posix_spawn", SPAWN_VERSION);
+    if (!shim_real.posix_spawnp)
+        shim_real.posix_spawnp = resolve_version("posix_spawnp", SPAWN_VERSION);
+    if (!shim_real.mkdtemp)
+        shim_real.mkdtemp = resolve("mkdtemp");
     if (!shim_real.posix_spawn_compat)
         shim_real.posix_spawn_compat = resolve_version("posix_spawn", SPAWN_COMPAT_VERSION);
     if (!shim_real.posix_spawnp_compat)
@@ -467,10 +478,9 @@ __attribute__((constructor)) static void shim_init(int argc, char **argv)
 {
     int saved = errno;
     log_level = parse_log_level(shim_env("CHROMEREAPER_LOG"));
-    shim_resolve_real();
+    resolve_for_children();
     int created;
-    if (!shim_real.fork || !shim_real.execve || !shim_real.execvpe || !shim_real.posix_spawn ||
-        !shim_real.posix_spawnp || !shim_real.mkdtemp) {
+    if (!shim_real.fork || !shim_real.execve || !shim_real.execvpe) {
         disable("libc functions missing, not tracking", NULL);
     } else if (find_own_path() < 0) {
         disable("cannot find the library's own path, not tracking", NULL);
