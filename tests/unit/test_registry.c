@@ -1050,3 +1050,46 @@ Test(open_hostile, other_uid)
     cr_assert_eq(chown(path2, other, (gid_t)-1), 0);
     cr_expect_eq(registry_open(&r, other, session2, 0, NULL, 0), CR_REG_FOREIGN);
 }
+
+/* The constructor's "was I recorded just now?": the newest record of a pid
+ * and kind among the last `window` appends, and nothing older. */
+Test(registry, entry_recent_finds_the_newest_within_the_window)
+{
+    struct cr_registry reg;
+    char session[CR_SESSION_MAX];
+    ut_registry_create(&reg, session, 16, 0);
+    struct cr_entry e, out;
+    memset(&e, 0, sizeof e);
+    e.role = CR_ROLE_OTHER;
+    e.ppid = 1;
+    static const struct {
+        int32_t pid;
+        uint32_t seen, role;
+    } appends[] = {
+        {100, CR_SEEN_EXEC, CR_ROLE_OTHER},   /* seq 0: out of a window of 4 */
+        {200, CR_SEEN_EXEC, CR_ROLE_OTHER},   /* 1 */
+        {300, CR_SEEN_EXEC, CR_ROLE_DRIVER},  /* 2 */
+        {300, CR_SEEN_FORK, CR_ROLE_OTHER},   /* 3 */
+        {300, CR_SEEN_EXEC, CR_ROLE_BROWSER}, /* 4: the newest exec record of 300 */
+        {400, CR_SEEN_FORK, CR_ROLE_OTHER},   /* 5 */
+    };
+    for (size_t i = 0; i < sizeof appends / sizeof appends[0]; i++) {
+        e.pid = appends[i].pid;
+        e.seen_by = appends[i].seen;
+        e.role = appends[i].role;
+        cr_assert_eq(registry_append(&reg, &e), (int64_t)i);
+    }
+    cr_assert(registry_entry_recent(&reg, 4, 300, CR_SEEN_EXEC, &out));
+    cr_expect_eq(out.seq, 4u);
+    cr_expect_eq(out.role, (uint32_t)CR_ROLE_BROWSER);
+    cr_expect(registry_entry_recent(&reg, 4, 400, CR_SEEN_FORK, &out));
+    cr_expect_not(registry_entry_recent(&reg, 4, 400, CR_SEEN_EXEC, &out), "wrong kind");
+    cr_expect_not(registry_entry_recent(&reg, 4, 100, CR_SEEN_EXEC, &out), "older than the window");
+    cr_expect(registry_entry_recent(&reg, 6, 100, CR_SEEN_EXEC, &out));
+    cr_expect_not(registry_entry_recent(&reg, 64, 999, CR_SEEN_EXEC, &out), "nobody's");
+    /* a record reaped (or freed) by the reaper is not one to adopt */
+    cr_assert(registry_entry_transition(&reg, 4, 4, CR_SLOT_COMMITTED, CR_SLOT_REAPED));
+    cr_assert(registry_entry_recent(&reg, 4, 300, CR_SEEN_EXEC, &out));
+    cr_expect_eq(out.seq, 2u, "the reaped record was taken");
+    registry_close(&reg);
+}
