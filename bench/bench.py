@@ -403,7 +403,7 @@ class Bench:
                 "aa": {**aa, "median_ns": median(aa_a + aa_b), "chunk_ratios": chunk_aa,
                        "second_over_first": median(order),
                        "holds": aa["ratio"] is not None and abs(aa["ratio"] - 1) <= AA_TOLERANCE},
-                "records_per_wrapped": median(records), "chunks_registry_full": full,
+                "records_per_wrapped": median(records), "chunks_registry_full": full, "runs": 2 * chunks,
                 "load": [min(loads), max(loads)]}
 
     def b1(self):
@@ -927,7 +927,7 @@ def inprocess_rows(row, num, what, baseline, ip, target):
     if not aa["holds"]:
         status += f" (not conclusive: A/A {fmt_summary(aa)})"
     if ip["chunks_registry_full"]:
-        status += f" (registry full in {ip['chunks_registry_full']} runs)"
+        status += f" (registry full in {ip['chunks_registry_full']} of {ip['runs']} runs)"
     per = f", {ip['records_per_wrapped']:.1f} records per iteration" if ip["records_per_wrapped"] else ""
     row(num, f"{what}, in one process, arms interleaved, {ip['pairs']:,} pairs{per}",
         us(ip["shim_median_ns"]) + fmt_diff(ip), f"{baseline} {us(ip['libc_median_ns'])}", fmt_summary(ip),
