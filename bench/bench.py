@@ -904,11 +904,14 @@ def verdict(ratio, target):
     return "meets" if ratio <= target else "MISSED"
 
 
-def fmt_summary(x):
-    """A ratio_summary: the median pair ratio and its interquartile range."""
+def fmt_summary(x, ci=False):
+    """A ratio_summary: the median pair ratio and its interquartile range
+    (and the median's 95 % confidence interval: how finely the run
+    resolves it)."""
     if x["ratio"] is None:
         return "n/a"
-    return f"{x['ratio']:.3f}" + (f" ({x['iqr'][0]:.2f}-{x['iqr'][1]:.2f})" if x["iqr"] else "")
+    return (f"{x['ratio']:.3f}" + (f" ({x['iqr'][0]:.2f}-{x['iqr'][1]:.2f})" if x["iqr"] else "")
+            + (f", median's 95% CI {x['ci95'][0]:.3f}-{x['ci95'][1]:.3f}" if ci and x.get("ci95") else ""))
 
 
 def fmt_diff(x):
@@ -930,12 +933,12 @@ def inprocess_rows(row, num, what, baseline, ip, target):
         status += f" (registry full in {ip['chunks_registry_full']} of {ip['runs']} runs)"
     per = f", {ip['records_per_wrapped']:.1f} records per iteration" if ip["records_per_wrapped"] else ""
     row(num, f"{what}, in one process, arms interleaved, {ip['pairs']:,} pairs{per}",
-        us(ip["shim_median_ns"]) + fmt_diff(ip), f"{baseline} {us(ip['libc_median_ns'])}", fmt_summary(ip),
+        us(ip["shim_median_ns"]) + fmt_diff(ip), f"{baseline} {us(ip['libc_median_ns'])}", fmt_summary(ip, ci=True),
         f"<= {target}", status)
     load = f"load average {ip['load'][0]:.1f}-{ip['load'][1]:.1f}"
     row(num, "A/A check: the shim's path against itself, the same way",
         f"{us(aa['median_ns'])}{fmt_diff(aa)} ({load})",
-        "-", fmt_summary(aa), f"1.00 +- {AA_TOLERANCE}",
+        "-", fmt_summary(aa, ci=True), f"1.00 +- {AA_TOLERANCE}",
         "holds" if aa["holds"] else f"DOES NOT HOLD ({load})")
 
 
