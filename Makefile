@@ -113,8 +113,10 @@ $(BUILD)/fixtures/go_launcher_static: $(GO_SRC)
 # the reaper's pure decisions, tested as tables (dirpolicy in the unit
 # suite; leak, human and browserexe in tests/reaper/test_leak.c; launcher
 # in tests/reaper/test_launcher.c; pidlist in tests/reaper/test_pidlist.c; the circuit breaker and the leak gate in
-# tests/reaper/test_breaker_rules.c; pidns in tests/reaper/test_pidns_judge.c)
+# tests/reaper/test_breaker_rules.c; pidns in tests/reaper/test_pidns_judge.c; the
+# reap's pin and record rules in tests/reaper/test_reaprules.c)
 TESTED_REAPER_OBJ := $(addprefix $(BUILD)/obj/reaper/,dirpolicy.o leak.o human.o browserexe.o launcher.o log.o pidlist.o \
+                                                 reaprules.o \
                                                  session_limits.o leakrule.o pidns.o)
 
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ) $(TESTED_REAPER_OBJ)
@@ -178,7 +180,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -Ilib -Ireaper -Ifuzz \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRC     := fuzz/fuzz_registry.c $(LIB_SRC) $(addprefix reaper/,session.c reap.c rounds.c proctable.c rmtree.c \
-                dirpolicy.c dirseen.c dirusers.c dirsize.c reap_dirs.c pidns.c)
+                dirpolicy.c dirseen.c dirusers.c dirsize.c reap_dirs.c pidfd.c reaprules.c pidns.c)
 FUZZ_BIN     := $(BUILD)/fuzz/fuzz_registry
 FUZZ_REGRESSIONS := $(wildcard fuzz/regressions/*)
 

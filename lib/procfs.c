@@ -31,21 +31,19 @@ int proc_file_read(pid_t pid, const char *name, char *buf, size_t cap, size_t *l
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    size_t have = 0;
-    while (have < cap - 1) {
-        ssize_t n = read(fd, buf + have, cap - 1 - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -1;
-        }
-        if (n == 0)
-            break;
-        have += (size_t)n;
+    /* one read: /proc makes the whole file for each read (seq_file, the
+     * command line and environment), so what does not fit is cut off */
+    ssize_t n;
+    do
+        n = read(fd, buf, cap - 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
     }
+    size_t have = (size_t)n;
     close(fd);
     buf[have] = '\0';
     if (len)
@@ -303,6 +301,24 @@ long proc_environ_value(pid_t pid, const char *name, char *out, size_t cap)
     if (rc < 0)
         return -2;
     return rc == 1 || v.pos == v.want ? v.len : -1; /* the last entry may lack its NUL */
+}
+
+long proc_last_pid(void)
+{
+    char buf[32];
+    int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    uint64_t v = 0;
+    int digits = 0;
+    for (const char *p = buf; *p >= '0' && *p <= '9'; p++, digits++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return digits ? (long)v : -1;
 }
 
 /* Parses hex digits at *p, advancing it. */

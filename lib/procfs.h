@@ -27,8 +27,8 @@ int proc_stat_read(pid_t pid, struct proc_stat *out);
 int proc_uid_read(pid_t pid, uid_t *uid);
 
 /* Reads the whole small file /proc/<pid>/<name> into buf (NUL-terminated
- * after `*len` bytes).  Returns 0 or -1; a file longer than the buffer is
- * truncated, which is fine for classification. */
+ * after `*len` bytes) with one read(2).  Returns 0 or -1; a file longer than
+ * the buffer is truncated, which is fine for classification. */
 int proc_file_read(pid_t pid, const char *name, char *buf, size_t cap, size_t *len);
 
 /* Target of /proc/<pid>/exe ("" if unreadable). */
@@ -66,6 +66,13 @@ int proc_nspid_read(pid_t pid, pid_t *out, int max);
  * inside namespaces are reused and repeat across namespaces: callers match
  * only among processes they already know belong to the session. */
 int proc_nslocal_match(pid_t pid, pid_t parent, pid_t local, pid_t local_parent);
+
+/* The last pid the kernel handed out in the caller's PID namespace
+ * (/proc/sys/kernel/ns_last_pid): while it stays the same, no process or
+ * thread was created in that namespace or one nested in it.  -1 if
+ * unreadable.  Meaningful for /proc only when /proc is that namespace's
+ * (proc_in_nested_pidns(0) == 0). */
+long proc_last_pid(void);
 
 /* "/proc/<pid>/<name>" without snprintf (async-signal-safe). */
 int proc_path(char *buf, size_t cap, pid_t pid, const char *name);

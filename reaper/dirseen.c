@@ -15,7 +15,11 @@ void dirseen_observe(struct dirseen *ds, pid_t pid, const char *cookie)
     if (proc_exe_read(pid, exe, sizeof exe) < 0 || proc_file_read(pid, "cmdline", buf, sizeof buf, &len) < 0 ||
         role_classify_cmdline(exe, buf, len) != CR_ROLE_BROWSER || proc_environ_has(pid, cookie) != 1)
         return;
-    const char *udd = role_user_data_dir_cmdline(buf, len);
+    dirseen_add(ds, role_user_data_dir_cmdline(buf, len));
+}
+
+void dirseen_add(struct dirseen *ds, const char *udd)
+{
     struct rmtree_stat st;
     if (!udd || udd[0] != '/' || rmtree_stat(udd, &st) < 0)
         return;

@@ -27,6 +27,10 @@ struct dirseen {
  * that is a directory now, remembers it (once). */
 void dirseen_observe(struct dirseen *ds, pid_t pid, const char *cookie);
 
+/* The same when the caller read that browser's command line and cookie
+ * itself: `udd` is its --user-data-dir (NULL: none). */
+void dirseen_add(struct dirseen *ds, const char *udd);
+
 /* 1 if (dev, ino) was seen given to a browser. */
 int dirseen_has(const struct dirseen *ds, uint64_t dev, uint64_t ino);
 

@@ -1,10 +1,14 @@
 #include "proctable.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "pidfd.h"
 #include "procfs.h"
+#include "reaprules.h"
 #include "safestr.h"
 
 static void add_child(struct proc_node *parent, pid_t child)
@@ -20,50 +24,224 @@ static void add_child(struct proc_node *parent, pid_t child)
     parent->children[parent->nchildren++] = child;
 }
 
-int proctable_snapshot(struct proctable *t)
+/* Reads what /proc says about `pid` into `out`, pinning it first when the
+ * table pins (pin_judge says when what was read is the pinned process's).
+ * Returns 0, or -1 when there is nothing to add. */
+static int read_node(struct proctable *t, pid_t pid, struct proc_node *out)
 {
-    t->by_pid = NULL;
-    DIR *d = opendir("/proc");
-    if (!d)
-        return -1;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        uint64_t pid;
-        if (cr_parse_u64(de->d_name, &pid) < 0 || pid == 0 || pid > INT32_MAX)
-            continue;
-        struct proc_stat st;
-        uid_t uid;
-        /* a process that exits mid-scan is simply not in the snapshot */
-        if (proc_stat_read((pid_t)pid, &st) < 0 || proc_uid_read((pid_t)pid, &uid) < 0)
-            continue;
-        struct proc_node *n = calloc(1, sizeof *n);
-        if (!n)
-            abort();
-        n->pid = (pid_t)pid;
-        n->ppid = st.ppid;
-        n->start_time = st.start_time;
-        n->state = st.state;
-        n->kthread = (st.flags & PROC_PF_KTHREAD) != 0;
-        n->uid = uid;
-        HASH_ADD_INT(t->by_pid, pid, n);
+    struct pin_facts f = {0};
+    int fd = -1;
+    if (t->pin && t->pinned < t->pin_budget) {
+        fd = pidfd_pin(pid);
+        f.pinned = fd >= 0;
+        f.open_gone = fd < 0 && errno == ESRCH;
     }
-    closedir(d);
+    struct proc_stat st;
+    uid_t uid = 0;
+    f.stat_read = !f.open_gone && proc_stat_read(pid, &st) == 0;
+    if (f.pinned && f.stat_read) {
+        if (pidfd_uid(fd, &uid) == 0)
+            f.info_read = 1;
+        else if (errno == ESRCH)
+            f.info_gone = 1;
+        else
+            t->pin = 0; /* a kernel without PIDFD_GET_INFO: pin nothing */
+        f.same_uid = f.info_read && uid == t->pin_uid;
+    }
+    enum pin_verdict v = pin_judge(&f);
+    if (v != PIN_KEEP && fd >= 0) {
+        close(fd);
+        fd = -1;
+    }
+    /* a process that exits mid-scan is simply not in the snapshot */
+    if (v == PIN_SKIP || (!f.info_read && proc_uid_read(pid, &uid) < 0))
+        return -1;
+    *out = (struct proc_node){
+        .pid = pid,
+        .ppid = st.ppid,
+        .start_time = st.start_time,
+        .state = st.state,
+        .kthread = (st.flags & PROC_PF_KTHREAD) != 0,
+        .uid = uid,
+        .pidfd = fd,
+    };
+    t->pinned += fd >= 0;
+    return 0;
+}
+
+static void drop_node(struct proctable *t, struct proc_node *n)
+{
+    HASH_DEL(t->by_pid, n);
+    if (n->pidfd >= 0 && !n->pidfd_taken) {
+        close(n->pidfd);
+        t->pinned--;
+    }
+    free(n->children);
+    free(n->exe);
+    free(n->user_data_dir);
+    free(n);
+}
+
+/* 1 unless the node is still the process the pid names: a live pinned
+ * process is (its pidfd said so, see mark_exited); an exited one while
+ * the kernel says it was not reaped (a zombie keeps its pid); an unpinned
+ * one while its start time is the same (its state and parent are
+ * refreshed). */
+static int node_stale(struct proc_node *n)
+{
+    if (n->pidfd >= 0) {
+        uid_t uid;
+        if (!n->exited)
+            return 0;
+        if (pidfd_uid(n->pidfd, &uid) < 0)
+            return 1;
+        n->state = 'Z';
+        return 0;
+    }
+    struct proc_stat st;
+    if (proc_stat_read(n->pid, &st) < 0 || st.start_time != n->start_time)
+        return 1;
+    n->ppid = st.ppid;
+    n->state = st.state;
+    return 0;
+}
+
+/* Which pinned processes exited since the last scan: one poll over all. */
+static void mark_exited(struct proctable *t)
+{
+    size_t n = 0, i = 0;
+    struct proc_node *node, *tmp;
+    HASH_ITER(hh, t->by_pid, node, tmp) {
+        n += node->pidfd >= 0 && !node->exited;
+    }
+    if (!n)
+        return;
+    struct pollfd *fds = calloc(n, sizeof *fds);
+    struct proc_node **who = calloc(n, sizeof *who);
+    if (!fds || !who)
+        abort();
+    HASH_ITER(hh, t->by_pid, node, tmp) {
+        if (node->pidfd >= 0 && !node->exited) {
+            fds[i] = (struct pollfd){.fd = node->pidfd, .events = POLLIN};
+            who[i++] = node;
+        }
+    }
+    if (poll(fds, n, 0) > 0)
+        for (i = 0; i < n; i++)
+            who[i]->exited = fds[i].revents != 0;
+    free(fds);
+    free(who);
+}
+
+static void link_children(struct proctable *t)
+{
     struct proc_node *n, *tmp;
+    HASH_ITER(hh, t->by_pid, n, tmp) {
+        n->nchildren = 0;
+    }
     HASH_ITER(hh, t->by_pid, n, tmp) {
         struct proc_node *parent = proctable_find(t, n->ppid);
         if (parent)
             add_child(parent, n->pid);
     }
-    return 0;
+}
+
+/* One pass over /proc: what is new is read, what changed is read again,
+ * what is gone is dropped.  Returns how many nodes were added, -1 if /proc
+ * cannot be listed. */
+static long scan(struct proctable *t)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    unsigned scan = ++t->scans;
+    long added = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t pid;
+        if (cr_parse_u64(de->d_name, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+            continue;
+        struct proc_node *n = proctable_find(t, (pid_t)pid);
+        if (n && !node_stale(n)) {
+            n->seen = scan;
+            continue;
+        }
+        if (n)
+            drop_node(t, n);
+        struct proc_node fresh;
+        if (read_node(t, (pid_t)pid, &fresh) < 0)
+            continue;
+        n = malloc(sizeof *n);
+        if (!n)
+            abort();
+        *n = fresh;
+        n->seen = scan;
+        n->fresh = scan;
+        HASH_ADD_INT(t->by_pid, pid, n);
+        added++;
+    }
+    closedir(d);
+    struct proc_node *n, *tmp;
+    HASH_ITER(hh, t->by_pid, n, tmp) {
+        if (n->seen != scan)
+            drop_node(t, n);
+    }
+    /* A process that died had its children reparented, but a pinned one
+     * alive was not read again and still names its pid: when a new process
+     * has that pid now, read their parents again, so that none passes for
+     * its child. */
+    if (added && scan > 1) {
+        HASH_ITER(hh, t->by_pid, n, tmp) {
+            struct proc_node *parent = proctable_find(t, n->ppid);
+            struct proc_stat st;
+            if (!parent || parent->fresh != scan || n->fresh == scan)
+                continue;
+            if (proc_stat_read(n->pid, &st) < 0 || st.start_time != n->start_time)
+                drop_node(t, n);
+            else
+                n->ppid = st.ppid;
+        }
+    }
+    link_children(t);
+    return added;
+}
+
+static int snapshot(struct proctable *t, int pin, uid_t uid, size_t budget)
+{
+    *t = (struct proctable){.self = getpid(), .pin = pin, .pin_uid = uid, .pin_budget = budget};
+    return scan(t) < 0 ? -1 : 0;
+}
+
+int proctable_snapshot(struct proctable *t)
+{
+    return snapshot(t, 0, 0, 0);
+}
+
+int proctable_snapshot_pinned(struct proctable *t, uid_t uid, size_t budget)
+{
+    return snapshot(t, 1, uid, budget);
+}
+
+size_t proctable_refresh(struct proctable *t)
+{
+    mark_exited(t);
+    long added = scan(t);
+    return added > 0 ? (size_t)added : 0;
+}
+
+int proctable_take_pidfd(struct proc_node *n)
+{
+    if (n->pidfd < 0 || n->pidfd_taken)
+        return -1;
+    n->pidfd_taken = 1;
+    return n->pidfd;
 }
 
 void proctable_free(struct proctable *t)
 {
     struct proc_node *n, *tmp;
     HASH_ITER(hh, t->by_pid, n, tmp) {
-        HASH_DEL(t->by_pid, n);
-        free(n->children);
-        free(n);
+        drop_node(t, n);
     }
 }
 
@@ -76,7 +254,7 @@ struct proc_node *proctable_find(const struct proctable *t, pid_t pid)
 
 int proctable_is_self_or_ancestor(const struct proctable *t, pid_t pid)
 {
-    pid_t p = getpid();
+    pid_t p = t->self;
     for (int hops = 0; p > 0 && hops < 4096; hops++) {
         if (p == pid)
             return 1;

@@ -8,16 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dirpolicy.h"
 #include "dirseen.h"
+#include "pidfd.h"
 #include "procfs.h"
 #include "proctable.h"
 #include "reap_dirs.h"
+#include "reaprules.h"
 #include "rounds.h"
 #include "safestr.h"
 #include "trust.h"
@@ -25,15 +26,29 @@
 #define FREEZE_ROUNDS 20
 #define KILL_WAIT_SEC 5.0
 #define PIN_RESERVE 32 /* descriptors never used for pidfds */
+#define EARLY_BATCH 32 /* targets planned between two looks for early kills */
+
+/* A target's place in r->targets, by pid. */
+struct target_slot {
+    pid_t pid;
+    size_t index;
+    UT_hash_handle hh;
+};
 
 struct plan {
     struct session *s;
-    struct proctable pt;
-    size_t pinned, pin_budget; /* pidfds held, and how many we may hold */
-    char cookie[CR_SESSION_MAX + 32]; /* "CHROMEREAPER_SESSION=<id>" */
+    struct proctable pt; /* pins the session uid's processes, within the descriptor budget */
+    struct target_slot *slots;
     struct reap_result *r;
     const struct reap_options *opt;
     double lap; /* when the phase being timed began */
+    int stop_on_add; /* not a dry run: a target is stopped as soon as it is planned */
+    int early;       /* --grace 0: what the freeze holds is killed while the plan goes on */
+    size_t early_at; /* targets planned at the last look */
+    /* the PID namespace's last pid when the table was last complete (read
+     * before its listing), -1 if unknown: while it is the same, no process
+     * was created since, so the table shows every child of every target */
+    long last_pid;
 };
 
 static double now_ms(void)
@@ -51,29 +66,26 @@ static void lap(struct plan *p, double *phase)
     p->lap = now;
 }
 
-static int pidfd_open_pid(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    (void)pid;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
 /* Signals through the pidfd, which pins the process we verified; without
- * pidfds (old kernels) identity is re-checked right before kill(). */
+ * one (old kernels, or beyond the descriptor budget) identity is re-checked
+ * right before kill().  A target that is gone is marked dead. */
 static int send_signal(struct target *t, int sig)
 {
-    if (t->pidfd >= 0)
-        return (int)syscall(SYS_pidfd_send_signal, t->pidfd, sig, NULL, 0);
-    struct proc_stat st;
-    if (proc_stat_read(t->pid, &st) < 0 || st.start_time != t->start_time) {
-        errno = ESRCH;
-        return -1;
+    int rc;
+    if (t->pidfd >= 0) {
+        rc = pidfd_signal(t->pidfd, sig);
+    } else {
+        struct proc_stat st;
+        if (proc_stat_read(t->pid, &st) < 0 || st.start_time != t->start_time) {
+            errno = ESRCH;
+            rc = -1;
+        } else {
+            rc = kill(t->pid, sig);
+        }
     }
-    return kill(t->pid, sig);
+    if (rc < 0 && errno == ESRCH)
+        t->dead = 1;
+    return rc;
 }
 
 static int target_dead(struct target *t)
@@ -81,8 +93,7 @@ static int target_dead(struct target *t)
     if (t->dead)
         return 1;
     if (t->pidfd >= 0) {
-        struct pollfd p = {.fd = t->pidfd, .events = POLLIN};
-        t->dead = poll(&p, 1, 0) > 0;
+        t->dead = pidfd_exited(t->pidfd);
     } else {
         /* a failed read is death only when /proc says the pid is gone, never
          * when we ran out of descriptors */
@@ -95,31 +106,97 @@ static int target_dead(struct target *t)
     return t->dead;
 }
 
-static struct target *find_target(const struct reap_result *r, pid_t pid)
+/* Which targets died: one poll over every pinned one. */
+static void sweep_deaths(struct reap_result *r)
 {
-    for (size_t i = 0; i < r->ntargets; i++)
-        if (r->targets[i].pid == pid)
-            return &r->targets[i];
-    return NULL;
+    struct pollfd *fds = calloc(r->ntargets ? r->ntargets : 1, sizeof *fds);
+    struct target **who = calloc(r->ntargets ? r->ntargets : 1, sizeof *who);
+    if (!fds || !who)
+        abort();
+    nfds_t n = 0;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        struct target *t = &r->targets[i];
+        if (t->dead)
+            continue;
+        if (t->pidfd < 0) {
+            target_dead(t);
+            continue;
+        }
+        fds[n] = (struct pollfd){.fd = t->pidfd, .events = POLLIN};
+        who[n++] = t;
+    }
+    if (n && poll(fds, n, 0) > 0)
+        for (nfds_t k = 0; k < n; k++)
+            who[k]->dead = fds[k].revents != 0;
+    free(fds);
+    free(who);
+}
+
+static struct target *find_target(const struct plan *p, pid_t pid)
+{
+    struct target_slot *slot;
+    HASH_FIND_INT(p->slots, &pid, slot);
+    return slot ? &p->r->targets[slot->index] : NULL;
+}
+
+static void index_targets(struct plan *p)
+{
+    for (size_t i = 0; i < p->r->ntargets; i++) {
+        struct target_slot *slot;
+        HASH_FIND_INT(p->slots, &p->r->targets[i].pid, slot);
+        slot->index = i;
+    }
+}
+
+static void free_slots(struct plan *p)
+{
+    struct target_slot *slot, *tmp;
+    HASH_ITER(hh, p->slots, slot, tmp) {
+        HASH_DEL(p->slots, slot);
+        free(slot);
+    }
+}
+
+/* 1 if no process was created in the reaper's PID namespace since the
+ * table was last complete: none forked, no pid handed out again. */
+static int table_current(const struct plan *p)
+{
+    return p->last_pid >= 0 && proc_last_pid() == p->last_pid;
+}
+
+static void refresh(struct plan *p)
+{
+    if (p->last_pid >= 0)
+        p->last_pid = proc_last_pid();
+    proctable_refresh(&p->pt);
 }
 
 /* By the real executable (unreadable for another uid, or a non-dumpable
- * process of ours when we are not root: CR_ROLE_UNKNOWN). */
+ * process of ours when we are not root: CR_ROLE_UNKNOWN).  Read once per
+ * process, with what the report and the profile check need from the same
+ * reads: the executable and a browser's --user-data-dir. */
 static enum cr_role live_role(struct proc_node *n)
 {
-    if (!n->role) { /* read once per snapshot: the plan asks for it twice */
+    if (!n->role) {
         char buf[8192], exe[PATH_MAX];
         size_t len;
         enum cr_role r = CR_ROLE_UNKNOWN;
-        if (proc_exe_read(n->pid, exe, sizeof exe) == 0 && proc_file_read(n->pid, "cmdline", buf, sizeof buf, &len) == 0)
+        int have_exe = proc_exe_read(n->pid, exe, sizeof exe) == 0;
+        if (have_exe && proc_file_read(n->pid, "cmdline", buf, sizeof buf, &len) == 0) {
             r = role_classify_cmdline(exe, buf, len);
+            const char *udd = r == CR_ROLE_BROWSER ? role_user_data_dir_cmdline(buf, len) : NULL;
+            if (udd && !(n->user_data_dir = strdup(udd)))
+                abort();
+        }
+        if (have_exe && !(n->exe = strdup(exe)))
+            abort();
         n->role = (int)r + 1;
     }
     return (enum cr_role)(n->role - 1);
 }
 
 /* The session cookie in the process's environment, read once per
- * snapshot.  Chrome's children overwrite their environ area
+ * process.  Chrome's children overwrite their environ area
  * (setproctitle): having no cookie proves nothing either way. */
 static enum session_cookie cookie_of(const struct plan *p, struct proc_node *n)
 {
@@ -135,7 +212,7 @@ static enum session_cookie cookie_of(const struct plan *p, struct proc_node *n)
 }
 
 /* 1 if the process has this very registry file mapped, read once per
- * snapshot: the library maps it in every process of the session (the root,
+ * process: the library maps it in every process of the session (the root,
  * chromedriver, the browser, its zygotes, whose forks inherit it), and a
  * record rewritten to name some other process of the uid names one that
  * does not.  What still maps it once the browser died (an orphaned zygote
@@ -156,25 +233,49 @@ static int maps_registry(const struct plan *p, struct proc_node *n)
  * the session's registry (the root among them). */
 static int descends_from_session(const struct plan *p, const struct proc_node *n)
 {
-    pid_t self = getpid();
     struct proc_node *a = proctable_find(&p->pt, n->ppid);
     for (int hops = 0; a && a->pid > 1 && hops < 4096; hops++) {
-        if (a->pid == self || cookie_of(p, a) == COOKIE_OURS || maps_registry(p, a))
+        if (a->pid == p->pt.self || cookie_of(p, a) == COOKIE_OURS || maps_registry(p, a))
             return 1;
         a = proctable_find(&p->pt, a->ppid);
     }
     return 0;
 }
 
-/* Adds n to the plan if the facts allow (trust_process), after pinning it
- * with a pidfd and checking that the pinned process is still the one we
- * looked at.  `claim` is the record that names it (NULL when found by
- * descent from a target or by the cookie).  Returns 1 if added. */
+/* A pidfd on the process the node describes, or -1 (beyond the budget of
+ * descriptors, out of them, or on an old kernel: its identity is then
+ * checked before every signal).  The scan's own pin needs no check: it was
+ * opened before the node was read.  Returns -2 if the process is gone or
+ * its pid names another process now. */
+static int pin_target(struct plan *p, struct proc_node *n)
+{
+    int fd = proctable_take_pidfd(n);
+    if (fd >= 0)
+        return fd;
+    if (p->pt.pinned < p->pt.pin_budget) {
+        fd = pidfd_pin(n->pid);
+        if (fd < 0 && errno == ESRCH)
+            return -2;
+        p->pt.pinned += fd >= 0;
+    }
+    struct proc_stat st;
+    if (proc_stat_read(n->pid, &st) < 0 || st.start_time != n->start_time) {
+        if (fd >= 0)
+            close(fd);
+        return -2;
+    }
+    return fd;
+}
+
+/* Adds n to the plan if the facts allow (trust_process), pinned with a
+ * pidfd that names the process the facts were read from.  `claim` is the
+ * record that names it (NULL when found by descent from a target or by the
+ * cookie).  Returns 1 if added. */
 static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
                       const struct tracked *claim)
 {
     struct reap_result *r = p->r;
-    if (!n || find_target(r, n->pid))
+    if (!n || find_target(p, n->pid))
         return 0;
     struct process_facts f = {
         .init_or_kthread = n->pid <= 1 || n->kthread,
@@ -198,22 +299,9 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
     f.maps_registry = !f.descends && f.cookie != COOKIE_OURS && maps_registry(p, n);
     if (trust_process(&f) != TRUST_SIGNAL)
         return 0;
-    /* beyond the budget of descriptors (or out of them, or on an old
-     * kernel) a target stays unpinned: its identity is then checked before
-     * every signal.  Only ESRCH means it is gone. */
-    int fd = -1;
-    if (p->pinned < p->pin_budget) {
-        fd = pidfd_open_pid(n->pid);
-        if (fd < 0 && errno == ESRCH)
-            return 0;
-        p->pinned += fd >= 0;
-    }
-    struct proc_stat st;
-    if (proc_stat_read(n->pid, &st) < 0 || st.start_time != n->start_time) {
-        if (fd >= 0)
-            close(fd);
+    int fd = pin_target(p, n);
+    if (fd == -2)
         return 0;
-    }
     if (r->ntargets == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 32;
         struct target *t = realloc(r->targets, r->cap * sizeof *t);
@@ -221,6 +309,11 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
             abort();
         r->targets = t;
     }
+    struct target_slot *slot = malloc(sizeof *slot);
+    if (!slot)
+        abort();
+    *slot = (struct target_slot){.pid = n->pid, .index = r->ntargets};
+    HASH_ADD_INT(p->slots, pid, slot);
     struct target *t = &r->targets[r->ntargets++];
     memset(t, 0, sizeof *t);
     t->pid = n->pid;
@@ -233,8 +326,82 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
     t->role = live != CR_ROLE_UNKNOWN && live != CR_ROLE_OTHER ? live : recorded;
     if (t->role == CR_ROLE_UNKNOWN)
         t->role = live;
-    proc_exe_read(n->pid, t->exe, sizeof t->exe);
+    cr_strlcpy(t->exe, n->exe ? n->exe : "", sizeof t->exe);
+    /* the freeze begins with the plan: a stopped process forks no more */
+    if (p->stop_on_add && send_signal(t, SIGSTOP) == 0)
+        t->stopped = 1;
     return 1;
+}
+
+/* 1 if every child of t is dead or sent SIGKILL already, as far as the
+ * table shows (the caller knows it shows them all).  Until the plan is
+ * complete a child not planned (yet) holds its parent back; then only the
+ * targets among them do. */
+static int children_killed(const struct plan *p, const struct target *t, int plan_done)
+{
+    struct proc_node *n = proctable_find(&p->pt, t->pid);
+    if (!n || n->start_time != t->start_time)
+        return 1; /* gone from /proc: dead */
+    for (size_t c = 0; c < n->nchildren; c++) {
+        struct proc_node *cn = proctable_find(&p->pt, n->children[c]);
+        struct target *ct = cn ? find_target(p, cn->pid) : NULL;
+        if (ct && ct->start_time == cn->start_time) {
+            if (!ct->sent_kill && !ct->dead)
+                return 0;
+        } else if (cn && !plan_done) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* SIGKILL, leaves first: to every target whose children are all dead or
+ * killed, again until none is left whose are; before the plan is complete
+ * only to stopped ones.  The table must show every child of a stopped
+ * target (the caller checked that no process was created since it was
+ * complete).  Returns how many were sent SIGKILL. */
+static size_t kill_ready(struct plan *p, int plan_done)
+{
+    struct reap_result *r = p->r;
+    size_t killed = 0, now;
+    do {
+        now = 0;
+        for (size_t i = 0; i < r->ntargets; i++) {
+            struct target *t = &r->targets[i];
+            if (t->sent_kill || t->dead || (!plan_done && !t->stopped) || !children_killed(p, t, plan_done))
+                continue;
+            if (send_signal(t, SIGKILL) == 0) {
+                t->sent_kill = 1;
+                now++;
+            }
+        }
+        killed += now;
+    } while (now);
+    for (size_t i = 0; plan_done && i < r->ntargets; i++) { /* whatever held a parent back */
+        struct target *t = &r->targets[i];
+        if (!t->sent_kill && !t->dead && send_signal(t, SIGKILL) == 0) {
+            t->sent_kill = 1;
+            killed++;
+        }
+    }
+    return killed;
+}
+
+/* --grace 0: every EARLY_BATCH targets, while no process was created since
+ * the scan, the stopped leaves of the plan are killed as it goes on, so
+ * that their exits overlap the reads of the rest.  Once a process was
+ * created, the plan only stops, and the freeze after it looks for what
+ * was forked. */
+static void kill_early(struct plan *p)
+{
+    if (!p->early || p->r->ntargets < p->early_at + EARLY_BATCH)
+        return;
+    p->early_at = p->r->ntargets;
+    if (!table_current(p)) {
+        p->early = 0;
+        return;
+    }
+    kill_ready(p, 0);
 }
 
 /* Every live descendant of every target: what the shim could not see
@@ -247,8 +414,7 @@ static size_t add_descendants(struct plan *p)
         if (!n || n->start_time != p->r->targets[i].start_time)
             continue;
         for (size_t c = 0; c < n->nchildren; c++)
-            added += (size_t)add_target(p, proctable_find(&p->pt, n->children[c]),
-                                        FOUND_DESCENDANT, NULL);
+            added += (size_t)add_target(p, proctable_find(&p->pt, n->children[c]), FOUND_DESCENDANT, NULL);
     }
     return added;
 }
@@ -278,12 +444,13 @@ static void build_plan(struct plan *p)
         struct tracked *t, *tmp;
         HASH_ITER(hh, p->s->procs, t, tmp) {
             plan_tracked(p, t);
+            kill_early(p);
         }
         /* The cookie finds browser processes that escaped both channels
          * (none can be alive if the session's PID namespace is gone). */
         struct proc_node *n, *ntmp;
         HASH_ITER(hh, p->pt.by_pid, n, ntmp) {
-            if (p->s->pidns_gone || n->uid != p->s->uid || find_target(p->r, n->pid))
+            if (p->s->pidns_gone || n->uid != p->s->uid || find_target(p, n->pid))
                 continue;
             if (cookie_of(p, n) == COOKIE_OURS && role_is_browser_stack(live_role(n)))
                 add_target(p, n, FOUND_COOKIE, NULL);
@@ -292,10 +459,17 @@ static void build_plan(struct plan *p)
     add_descendants(p);
 }
 
-static void refresh_table(struct plan *p)
+/* The profiles the browsers about to die were started with: a target
+ * whose real executable and command line are a browser's and whose
+ * environment carries the cookie (read by the plan). */
+static void observe_profiles(struct plan *p, struct dirseen *seen)
 {
-    proctable_free(&p->pt);
-    proctable_snapshot(&p->pt);
+    for (size_t i = 0; i < p->r->ntargets; i++) {
+        struct proc_node *n = proctable_find(&p->pt, p->r->targets[i].pid);
+        if (n && n->user_data_dir && n->start_time == p->r->targets[i].start_time &&
+            n->cookie == (int)COOKIE_OURS + 1)
+            dirseen_add(seen, n->user_data_dir);
+    }
 }
 
 static void compute_depths(struct plan *p)
@@ -305,7 +479,7 @@ static void compute_depths(struct plan *p)
         int depth = 0;
         pid_t parent = t->ppid;
         struct target *pt;
-        while (depth < 4096 && (pt = find_target(p->r, parent)) != NULL) {
+        while (depth < 4096 && (pt = find_target(p, parent)) != NULL) {
             depth++;
             parent = pt->ppid;
         }
@@ -325,107 +499,101 @@ static void order_leaves_first(struct plan *p)
     compute_depths(p);
     if (p->r->ntargets > 1)
         qsort(p->r->targets, p->r->ntargets, sizeof *p->r->targets, deeper_first);
+    index_targets(p);
 }
 
-static void signal_all(struct reap_result *r, int sig, int only_live)
+/* `sig` to every target not known to be dead, from `from` on. */
+static void signal_all(struct reap_result *r, size_t from, int sig)
 {
-    for (size_t i = 0; i < r->ntargets; i++) {
+    for (size_t i = from; i < r->ntargets; i++) {
         struct target *t = &r->targets[i];
-        if (only_live && target_dead(t))
+        if (t->dead || send_signal(t, sig) < 0)
             continue;
-        if (send_signal(t, sig) == 0) {
-            if (sig == SIGTERM)
-                t->sent_term = 1;
-            if (sig == SIGKILL)
-                t->sent_kill = 1;
-        }
+        if (sig == SIGTERM)
+            t->sent_term = 1;
+        if (sig == SIGKILL)
+            t->sent_kill = 1;
     }
 }
 
-/* Waits until every target is dead or `sec` passed; returns 1 if all died. */
+/* Waits until every target is dead or `sec` passed; returns 1 if all died.
+ * Waiting for all of them is waiting for each in turn: one pidfd at a time
+ * (it answers at once if its process is dead already), so that a death
+ * costs one wake-up, where a poll over n pidfds costs n each time one dies.
+ * Targets without a pidfd are looked at every 10 ms. */
 static int wait_all_dead(struct reap_result *r, double sec)
 {
     double deadline = now_ms() + sec * 1e3;
-    struct pollfd *fds = calloc(r->ntargets ? r->ntargets : 1, sizeof *fds);
-    struct target **who = calloc(r->ntargets ? r->ntargets : 1, sizeof *who);
-    if (!fds || !who)
-        abort();
-    int all_dead = 0;
-    for (;;) {
-        /* a pidfd turns readable the moment its process dies: sleep on all
-         * of them at once (targets without one are polled every 10 ms) */
-        nfds_t n = 0;
-        int alive = 0, unpinned = 0;
-        for (size_t i = 0; i < r->ntargets; i++) {
-            struct target *t = &r->targets[i];
-            if (t->dead || (t->pidfd < 0 && target_dead(t)))
-                continue;
-            alive++;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        struct target *t = &r->targets[i];
+        while (!t->dead && (t->pidfd >= 0 || !target_dead(t))) {
+            double left = deadline - now_ms();
+            if (left <= 0)
+                return 0;
+            int wait = (int)left + 1;
             if (t->pidfd >= 0) {
-                fds[n] = (struct pollfd){.fd = t->pidfd, .events = POLLIN};
-                who[n++] = t;
+                struct pollfd pf = {.fd = t->pidfd, .events = POLLIN};
+                t->dead = poll(&pf, 1, wait) > 0;
             } else {
-                unpinned = 1;
+                poll(NULL, 0, wait < 10 ? wait : 10);
             }
         }
-        double left = deadline - now_ms();
-        if (!alive || left <= 0) {
-            all_dead = !alive;
-            break;
-        }
-        int wait = (int)left + 1;
-        if (unpinned && wait > 10)
-            wait = 10;
-        if (poll(fds, n, wait) > 0)
-            for (nfds_t k = 0; k < n; k++)
-                if (fds[k].revents)
-                    who[k]->dead = 1;
     }
-    free(fds);
-    free(who);
-    return all_dead;
+    return 1;
 }
 
-/* Stop everything first so nothing respawns or forks while we work,
- * repeating until a rescan finds no new descendant. */
+/* Everything is stopped (the plan stopped each target it added) so that
+ * nothing respawns or forks while we work; while processes were created
+ * since the table was complete, a rescan looks for new descendants, which
+ * are planned and stopped in turn.  The rescan reads only what is new: a
+ * pinned target that is alive is the process planned for. */
 static void freeze(struct plan *p)
 {
-    signal_all(p->r, SIGSTOP, 1);
-    for (int round = 0; round < FREEZE_ROUNDS; round++) {
-        size_t before = p->r->ntargets;
-        refresh_table(p);
+    for (size_t i = 0; i < p->r->ntargets; i++) {
+        struct target *t = &p->r->targets[i];
+        if (!t->stopped && !t->dead && send_signal(t, SIGSTOP) == 0)
+            t->stopped = 1;
+    }
+    for (int round = 0; round < FREEZE_ROUNDS && !table_current(p); round++) {
+        refresh(p);
         if (add_descendants(p) == 0)
             break;
-        for (size_t i = before; i < p->r->ntargets; i++)
-            send_signal(&p->r->targets[i], SIGSTOP);
     }
 }
 
 static void kill_processes(struct plan *p)
 {
     struct reap_result *r = p->r;
+    sweep_deaths(r);
     for (size_t i = 0; i < r->ntargets; i++)
-        if (target_dead(&r->targets[i]))
+        if (r->targets[i].dead && !r->targets[i].sent_kill)
             r->targets[i].outcome = OUTCOME_VANISHED;
     freeze(p);
     lap(p, &r->timings.freeze);
     order_leaves_first(p);
-    /* every process gets SIGTERM while all are stopped, leaves first, so
-     * no parent sees a child die and replaces it before its own turn */
-    signal_all(r, SIGTERM, 1);
-    signal_all(r, SIGCONT, 1);
-    lap(p, &r->timings.signal);
-    if (p->opt->grace_sec > 0)
+    if (p->opt->grace_sec > 0) {
+        /* every process gets SIGTERM while all are stopped, leaves first, so
+         * no parent sees a child die and replaces it before its own turn */
+        signal_all(r, 0, SIGTERM);
+        signal_all(r, 0, SIGCONT);
+        lap(p, &r->timings.signal);
         wait_all_dead(r, p->opt->grace_sec);
-    lap(p, &r->timings.wait);
-    for (size_t i = 0; i < r->ntargets; i++) {
-        struct target *t = &r->targets[i];
-        if (t->outcome == OUTCOME_PLANNED && t->sent_term && target_dead(t))
-            t->outcome = OUTCOME_TERMINATED;
+        lap(p, &r->timings.wait);
+        for (size_t i = 0; i < r->ntargets; i++) {
+            struct target *t = &r->targets[i];
+            if (t->outcome == OUTCOME_PLANNED && t->sent_term && target_dead(t))
+                t->outcome = OUTCOME_TERMINATED;
+        }
     }
+    /* With no grace nothing runs again after the freeze: SIGKILL ends a
+     * stopped process as it is, and a SIGTERM would be one more signal per
+     * process for nothing.  A child forked after all is found by a rescan
+     * (when processes were created since the last) and killed in turn. */
     for (int round = 0; round < FREEZE_ROUNDS; round++) {
-        signal_all(r, SIGKILL, 1);
-        refresh_table(p);
+        kill_ready(p, 1);
+        if (table_current(p))
+            break;
+        refresh(p);
         if (add_descendants(p) == 0)
             break;
     }
@@ -457,15 +625,24 @@ static void mark_reaped(struct plan *p, const struct dir_result *results,
                         struct tracked_dir **handled, size_t nhandled)
 {
     struct session *s = p->s;
-    refresh_table(p);
     for (size_t i = 0; i < s->nentry_refs; i++) {
         struct record_ref *ref = &s->entry_refs[i];
         struct tracked *t = ref->proc;
         if (ref->reaped || !in_scope(p, t))
             continue;
+        /* from what the reap knows already: no scan after the deaths */
         struct proc_node *n = proctable_find(&p->pt, t->key.pid);
-        int alive = n && n->start_time == t->key.start_time && n->state != 'Z';
-        if (alive || (t->flags & CR_ENTRY_PIDNS))
+        struct target *tg = find_target(p, t->key.pid);
+        struct record_facts f = {
+            .namespaced = (t->flags & CR_ENTRY_PIDNS) != 0,
+            .seen = n && n->start_time == t->key.start_time && n->state != 'Z',
+            .target = tg && tg->start_time == t->key.start_time,
+        };
+        f.target_dead = f.target && target_dead(tg);
+        f.pinned = !f.target && f.seen && n->pidfd >= 0;
+        f.pinned_exited = f.pinned && pidfd_exited(n->pidfd);
+        enum record_verdict v = record_judge(&f);
+        if (v == RECORD_KEEP || (v == RECORD_CHECK && tracked_key_alive(&t->key)))
             continue;
         ref->reaped = registry_entry_transition(&s->reg, ref->slot, ref->seq, CR_SLOT_COMMITTED,
                                                 CR_SLOT_REAPED);
@@ -504,6 +681,15 @@ static size_t raise_open_file_limit(void)
     return rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : rl.rlim_cur > PIN_RESERVE ? rl.rlim_cur - PIN_RESERVE : 0;
 }
 
+/* Right before the scan: how the plan will stop and kill, and the last
+ * pid it covers (when /proc is the reaper's own PID namespace's). */
+static void start_plan(struct plan *p)
+{
+    p->last_pid = proc_in_nested_pidns(0) == 0 ? proc_last_pid() : -1;
+    p->stop_on_add = !p->opt->dry_run;
+    p->early = p->stop_on_add && p->opt->grace_sec <= 0 && p->last_pid >= 0;
+}
+
 int reap_session(struct session *s, const struct reap_options *opt, struct reap_result *out)
 {
     double start = now_ms();
@@ -513,16 +699,13 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     out->dry_run = opt->dry_run;
     out->overflow = s->overflow;
     out->no_registry = s->reg.hdr == NULL;
-    struct plan p = {.s = s, .r = out, .opt = opt, .pin_budget = budget, .lap = start};
-    cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
-    cr_strlcat(p.cookie, s->id, sizeof p.cookie);
-    proctable_snapshot(&p.pt);
+    struct plan p = {.s = s, .r = out, .opt = opt, .lap = start};
+    start_plan(&p);
+    proctable_snapshot_pinned(&p.pt, s->uid, budget);
     lap(&p, &out->timings.scan);
     build_plan(&p);
-    /* the profiles the browsers about to die were started with */
     struct dirseen seen = {0};
-    for (size_t i = 0; i < out->ntargets; i++)
-        dirseen_observe(&seen, out->targets[i].pid, p.cookie);
+    observe_profiles(&p, &seen);
     if (!opt->dry_run) {
         lap(&p, &out->timings.plan);
         kill_processes(&p);
@@ -589,6 +772,7 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
         out->registry_unlinked = registry_unlink(s->uid, s->id) == 0;
     free(dirs);
     proctable_free(&p.pt);
+    free_slots(&p);
     lap(&p, &out->timings.dirs);
     out->millis = out->timings.total = p.lap - start;
     return clean ? 0 : 1;
@@ -604,9 +788,9 @@ int reap_orphans(const struct tracked_key *keys, size_t n, uint32_t uid, const s
     /* no session: an empty id, so any process whose environment names a
      * session is another session's, and never a target */
     struct session none = {.uid = uid};
-    struct plan p = {.s = &none, .r = out, .opt = opt, .pin_budget = raise_open_file_limit(), .lap = start};
-    cr_strlcpy(p.cookie, "CHROMEREAPER_SESSION=", sizeof p.cookie);
-    proctable_snapshot(&p.pt);
+    struct plan p = {.s = &none, .r = out, .opt = opt, .lap = start};
+    start_plan(&p);
+    proctable_snapshot_pinned(&p.pt, uid, raise_open_file_limit());
     lap(&p, &out->timings.scan);
     for (size_t i = 0; i < n; i++) {
         struct proc_node *node = proctable_find(&p.pt, keys[i].pid);
@@ -620,6 +804,7 @@ int reap_orphans(const struct tracked_key *keys, size_t n, uint32_t uid, const s
     else
         order_leaves_first(&p);
     proctable_free(&p.pt);
+    free_slots(&p);
     lap(&p, &out->timings.signal);
     out->millis = out->timings.total = p.lap - start;
     return reap_count(out, OUTCOME_SURVIVED) ? 1 : 0;

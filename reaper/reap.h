@@ -28,6 +28,7 @@ struct target {
     enum found_by found_by;
     int depth; /* in the plan's forest: deeper ones are signalled first */
     int pidfd;
+    int stopped; /* sent SIGSTOP */
     int sent_term, sent_kill;
     int dead; /* seen dead (death is for good: never looked at again) */
     enum target_outcome outcome;

@@ -107,6 +107,26 @@ Test(reaper, reap_kills_every_shape_and_removes_the_temp_dir)
     free(out);
 }
 
+/* --grace 0 gives no grace: SIGKILL alone ends what the freeze stopped
+ * (today every process also got SIGTERM and SIGCONT first, and some died
+ * of the SIGTERM while the report said "TERM,KILL"). */
+Test(reaper, grace_0_sends_sigkill_alone)
+{
+    start_browser("browser");
+    int rc;
+    char *out = reaper("reap", "--grace=0", &rc);
+    cr_assert_eq(rc, 0, "reap exited %d: %s", rc, out);
+    cr_assert(strstr(out, "\"killed_by_sigkill\":5"), "%s", out);
+    cr_assert(strstr(out, "\"terminated\":0"), "%s", out);
+    cr_assert_null(strstr(out, "TERM"), "a process was sent SIGTERM: %s", out);
+    for (int i = 0; i < npids; i++)
+        cr_assert_not(ts_alive(pids[i]), "pid %d survived the reap", pids[i]);
+    struct stat st;
+    cr_assert_neq(stat(tmpdir_made, &st), 0, "%s was not removed", tmpdir_made);
+    cr_assert(ts_alive(bystander), "the bystander chromium was killed");
+    free(out);
+}
+
 /* reap --timings: one line on stderr after the reap, with every phase by
  * the name the bench reads; the phases add up to no more than the total,
  * and the report on stdout is unchanged. */

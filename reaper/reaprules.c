@@ -1,0 +1,24 @@
+#include "reaprules.h"
+
+enum pin_verdict pin_judge(const struct pin_facts *f)
+{
+    /* reaped after the pin: the stat may describe a successor */
+    if (f->open_gone || !f->stat_read || f->info_gone)
+        return PIN_SKIP;
+    if (f->pinned && f->info_read && f->same_uid)
+        return PIN_KEEP;
+    return PIN_UNPINNED;
+}
+
+enum record_verdict record_judge(const struct record_facts *f)
+{
+    if (f->namespaced)
+        return RECORD_KEEP;
+    if (!f->seen)
+        return RECORD_REAPED;
+    if (f->target)
+        return f->target_dead ? RECORD_REAPED : RECORD_KEEP;
+    if (f->pinned)
+        return f->pinned_exited ? RECORD_REAPED : RECORD_KEEP;
+    return RECORD_CHECK;
+}

@@ -1,0 +1,105 @@
+/* reaper/reaprules.c: when what the scan read belongs to the process a
+ * pidfd pins, and when a record's process is dead after a reap, as tables. */
+#include <criterion/criterion.h>
+
+#include "../../reaper/reaprules.h"
+
+static const char *pin_name(enum pin_verdict v)
+{
+    return v == PIN_KEEP ? "keep" : v == PIN_UNPINNED ? "unpinned" : "skip";
+}
+
+struct pin_row {
+    const char *what;
+    struct pin_facts f;
+    enum pin_verdict want;
+};
+
+static const struct pin_row pin_rows[] = {
+    {"pinned, read, still its pid, the session's uid",
+     {.pinned = 1, .stat_read = 1, .info_read = 1, .same_uid = 1}, PIN_KEEP},
+    {"pinned and read, then reaped: the stat may be a successor's",
+     {.pinned = 1, .stat_read = 1, .info_gone = 1}, PIN_SKIP},
+    {"pinned, another uid: never a target, no descriptor held",
+     {.pinned = 1, .stat_read = 1, .info_read = 1}, PIN_UNPINNED},
+    {"pinned, a kernel without PIDFD_GET_INFO", {.pinned = 1, .stat_read = 1}, PIN_UNPINNED},
+    {"no pidfd (budget spent, old kernel)", {.stat_read = 1}, PIN_UNPINNED},
+    {"no such process when pinned", {.open_gone = 1}, PIN_SKIP},
+    {"pinned, exited before its stat was read", {.pinned = 1}, PIN_SKIP},
+    {"unpinned, exited before its stat was read", {0}, PIN_SKIP},
+};
+
+Test(reaprules, what_was_read_is_the_pinned_process_only_if_it_kept_its_pid)
+{
+    for (size_t i = 0; i < sizeof pin_rows / sizeof *pin_rows; i++) {
+        enum pin_verdict got = pin_judge(&pin_rows[i].f);
+        cr_expect_eq(got, pin_rows[i].want, "%s: got %s, want %s", pin_rows[i].what, pin_name(got),
+                     pin_name(pin_rows[i].want));
+    }
+}
+
+/* Whatever else holds, a pidfd is kept only for what it provably read. */
+Test(reaprules, no_pin_is_kept_without_proof)
+{
+    for (unsigned bits = 0; bits < (1u << 6); bits++) {
+        struct pin_facts f = {
+            .pinned = bits & 1,          .open_gone = (bits >> 1) & 1, .stat_read = (bits >> 2) & 1,
+            .info_read = (bits >> 3) & 1, .info_gone = (bits >> 4) & 1, .same_uid = (bits >> 5) & 1,
+        };
+        if (pin_judge(&f) == PIN_KEEP)
+            cr_assert(f.pinned && f.stat_read && f.info_read && !f.info_gone && f.same_uid && !f.open_gone,
+                      "bits %#x kept", bits);
+        if (f.info_gone || f.open_gone || !f.stat_read)
+            cr_assert_eq(pin_judge(&f), PIN_SKIP, "bits %#x", bits);
+    }
+}
+
+static const char *record_name(enum record_verdict v)
+{
+    return v == RECORD_REAPED ? "reaped" : v == RECORD_KEEP ? "keep" : "check";
+}
+
+struct record_row {
+    const char *what;
+    struct record_facts f;
+    enum record_verdict want;
+};
+
+static const struct record_row record_rows[] = {
+    {"a target its pidfd saw die", {.seen = 1, .target = 1, .target_dead = 1}, RECORD_REAPED},
+    {"a target that survived SIGKILL", {.seen = 1, .target = 1}, RECORD_KEEP},
+    {"gone before the scan (death is for good)", {0}, RECORD_REAPED},
+    {"its pid taken by another process before the scan", {.seen = 0, .pinned = 1}, RECORD_REAPED},
+    {"a zombie at the scan", {.seen = 0, .target = 1}, RECORD_REAPED},
+    {"the spared root, pinned and alive", {.seen = 1, .pinned = 1}, RECORD_KEEP},
+    {"pinned, not a target, exited meanwhile", {.seen = 1, .pinned = 1, .pinned_exited = 1}, RECORD_REAPED},
+    {"alive at the scan, not pinned: ask /proc", {.seen = 1}, RECORD_CHECK},
+    {"a nested namespace's pid", {.namespaced = 1, .target = 1, .target_dead = 1}, RECORD_KEEP},
+    {"a nested namespace's pid the scan could not see", {.namespaced = 1}, RECORD_KEEP},
+};
+
+Test(reaprules, a_record_is_marked_reaped_only_once_its_process_is_dead)
+{
+    for (size_t i = 0; i < sizeof record_rows / sizeof *record_rows; i++) {
+        enum record_verdict got = record_judge(&record_rows[i].f);
+        cr_expect_eq(got, record_rows[i].want, "%s: got %s, want %s", record_rows[i].what, record_name(got),
+                     record_name(record_rows[i].want));
+    }
+}
+
+/* Every combination: a process seen alive is marked reaped only on its own
+ * pidfd's word (a target's or a pinned one's). */
+Test(reaprules, nothing_seen_alive_is_marked_without_its_pidfd)
+{
+    for (unsigned bits = 0; bits < (1u << 6); bits++) {
+        struct record_facts f = {
+            .namespaced = bits & 1,     .seen = (bits >> 1) & 1,   .target = (bits >> 2) & 1,
+            .target_dead = (bits >> 3) & 1, .pinned = (bits >> 4) & 1, .pinned_exited = (bits >> 5) & 1,
+        };
+        enum record_verdict v = record_judge(&f);
+        if (f.namespaced)
+            cr_assert_eq(v, RECORD_KEEP, "bits %#x", bits);
+        if (v == RECORD_REAPED && f.seen)
+            cr_assert((f.target && f.target_dead) || (!f.target && f.pinned && f.pinned_exited), "bits %#x", bits);
+    }
+}
