@@ -35,7 +35,7 @@ struct proc_node {
 
 struct proctable {
     struct proc_node *by_pid;
-    pid_t self; /* the reaper's pid, as this /proc sees it */
+    pid_t self; /* the reaper's own pid */
     /* pinned snapshots: processes of pin_uid, while fewer than pin_budget
      * pidfds are held (`pinned` counts those the table opened; a caller
      * that opens more for the same budget adds them) */
