@@ -254,6 +254,8 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
         return rc;
     }
     registry_bind(reg, map, size, snap.entry_capacity, snap.dir_capacity);
+    reg->file_dev = (uint64_t)st.st_dev;
+    reg->file_ino = (uint64_t)st.st_ino;
     return CR_REG_OK;
 }
 

@@ -189,6 +189,7 @@ struct cr_registry {
     size_t map_size;
     uint32_t entry_capacity;
     uint32_t dir_capacity;
+    uint64_t file_dev, file_ino; /* the file registry_open mapped (0, 0 after create) */
 };
 
 /* Session ids: 1..63 characters of [A-Za-z0-9._-], not starting with '.'. */

@@ -13,9 +13,20 @@
 
 extern char **environ;
 
+/* Read once by the constructor (a child before its exec then touches no
+ * page of getauxval's); a wrapper that runs before it asks the kernel's
+ * vector itself, writing nothing (it may be in a vfork child). */
+static int secure, secure_known;
+
+void shim_config_init(void)
+{
+    secure = getauxval(AT_SECURE) != 0;
+    secure_known = 1;
+}
+
 int shim_secure(void)
 {
-    return getauxval(AT_SECURE) != 0;
+    return secure_known ? secure : getauxval(AT_SECURE) != 0;
 }
 
 const char *shim_env(const char *name)

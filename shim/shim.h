@@ -127,6 +127,8 @@ void shim_start_watchdog(const char *session);
 const char *shim_env(const char *name);
 /* 1 in a setuid/setgid/capability program (AT_SECURE). */
 int shim_secure(void);
+/* The constructor's first step: what shim_secure answers from then on. */
+void shim_config_init(void);
 
 /* Log to stderr with write(2) if CHROMEREAPER_LOG allows `level`
  * (0 error, 1 warn, 2 info, 3 debug). */

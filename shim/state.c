@@ -283,10 +283,10 @@ static int open_or_create_session(int *created)
     const char *session = shim_env("CHROMEREAPER_SESSION");
     char fresh[CR_SESSION_MAX];
     char why[128] = "";
+    uint32_t uid = (uint32_t)getuid();
     *created = 0;
     if (session && *session) {
-        enum cr_registry_status st =
-            registry_open(&registry, (uint32_t)getuid(), session, 1, why, sizeof why);
+        enum cr_registry_status st = registry_open(&registry, uid, session, 1, why, sizeof why);
         if (st != CR_REG_OK) {
             disable("registry unusable, not tracking: ", why);
             return -1;
@@ -306,8 +306,12 @@ static int open_or_create_session(int *created)
     }
     cr_strlcpy(shim_session_entry, "CHROMEREAPER_SESSION=", sizeof shim_session_entry);
     cr_strlcat(shim_session_entry, session, sizeof shim_session_entry);
-    if (registry_path(registry_file, sizeof registry_file, (uint32_t)getuid(), session) < 0 ||
-        stat(registry_file, &registry_id) < 0) {
+    /* the identity registry_intact checks: the mapped file's, as
+     * registry_open saw it; a registry just created is stat'ed */
+    registry_id.st_dev = (dev_t)registry.file_dev;
+    registry_id.st_ino = (ino_t)registry.file_ino;
+    if (registry_path(registry_file, sizeof registry_file, uid, session) < 0 ||
+        (!registry.file_ino && stat(registry_file, &registry_id) < 0)) {
         registry_close(&registry);
         disable("registry unusable, not tracking: ", "it vanished as it was opened");
         return -1;
@@ -477,6 +481,7 @@ static void record_image(int created, int argc, char **argv)
 __attribute__((constructor)) static void shim_init(int argc, char **argv)
 {
     int saved = errno;
+    shim_config_init();
     log_level = parse_log_level(shim_env("CHROMEREAPER_LOG"));
     resolve_for_children();
     int created;
