@@ -333,33 +333,31 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
     return 1;
 }
 
-/* 1 if every child of t is dead or sent SIGKILL already, as far as the
- * table shows (the caller knows it shows them all).  Until the plan is
- * complete a child not planned (yet) holds its parent back; then only the
- * targets among them do. */
-static int children_killed(const struct plan *p, const struct target *t, int plan_done)
+/* What kill_judge needs to know about t, from the table (the caller
+ * knows whether it shows every child). */
+static struct kill_facts kill_facts_of(const struct plan *p, const struct target *t, int plan_done)
 {
+    struct kill_facts f = {.done = t->dead || t->sent_kill, .plan_done = plan_done, .stopped = t->stopped,
+                           .table_complete = 1};
     struct proc_node *n = proctable_find(&p->pt, t->pid);
     if (!n || n->start_time != t->start_time)
-        return 1; /* gone from /proc: dead */
+        return f; /* gone from /proc: it has no child left to watch */
     for (size_t c = 0; c < n->nchildren; c++) {
         struct proc_node *cn = proctable_find(&p->pt, n->children[c]);
         struct target *ct = cn ? find_target(p, cn->pid) : NULL;
-        if (ct && ct->start_time == cn->start_time) {
-            if (!ct->sent_kill && !ct->dead)
-                return 0;
-        } else if (cn && !plan_done) {
-            return 0;
-        }
+        if (ct && ct->start_time == cn->start_time)
+            f.children_alive += !ct->sent_kill && !ct->dead;
+        else
+            f.children_unjudged += cn != NULL;
     }
-    return 1;
+    return f;
 }
 
-/* SIGKILL, leaves first: to every target whose children are all dead or
- * killed, again until none is left whose are; before the plan is complete
- * only to stopped ones.  The table must show every child of a stopped
- * target (the caller checked that no process was created since it was
- * complete).  Returns how many were sent SIGKILL. */
+/* SIGKILL to every target kill_judge allows, again until none is left
+ * that it does (leaves first); the caller checked that the table shows
+ * every child of a stopped target.  Once the plan is complete whatever a
+ * failed signal held back gets SIGKILL too.  Returns how many were sent
+ * SIGKILL. */
 static size_t kill_ready(struct plan *p, int plan_done)
 {
     struct reap_result *r = p->r;
@@ -368,16 +366,17 @@ static size_t kill_ready(struct plan *p, int plan_done)
         now = 0;
         for (size_t i = 0; i < r->ntargets; i++) {
             struct target *t = &r->targets[i];
-            if (t->sent_kill || t->dead || (!plan_done && !t->stopped) || !children_killed(p, t, plan_done))
+            if (t->dead || t->sent_kill)
                 continue;
-            if (send_signal(t, SIGKILL) == 0) {
+            struct kill_facts f = kill_facts_of(p, t, plan_done);
+            if (kill_judge(&f) == KILL_NOW && send_signal(t, SIGKILL) == 0) {
                 t->sent_kill = 1;
                 now++;
             }
         }
         killed += now;
     } while (now);
-    for (size_t i = 0; plan_done && i < r->ntargets; i++) { /* whatever held a parent back */
+    for (size_t i = 0; plan_done && i < r->ntargets; i++) {
         struct target *t = &r->targets[i];
         if (!t->sent_kill && !t->dead && send_signal(t, SIGKILL) == 0) {
             t->sent_kill = 1;

@@ -10,6 +10,17 @@ enum pin_verdict pin_judge(const struct pin_facts *f)
     return PIN_UNPINNED;
 }
 
+enum kill_verdict kill_judge(const struct kill_facts *f)
+{
+    if (f->done)
+        return KILL_DONE;
+    if (f->children_alive)
+        return KILL_LATER;
+    if (f->plan_done)
+        return KILL_NOW;
+    return f->stopped && f->table_complete && !f->children_unjudged ? KILL_NOW : KILL_LATER;
+}
+
 enum record_verdict record_judge(const struct record_facts *f)
 {
     if (f->namespaced)

@@ -28,6 +28,24 @@ enum pin_verdict {
 
 enum pin_verdict pin_judge(const struct pin_facts *f);
 
+/* May a target be sent SIGKILL now?  Leaves first: not while a child of
+ * it that is a target lives unkilled.  Before the plan is complete (the
+ * early kills of --grace 0) only a stopped target, only while the table
+ * shows every child it has (no process was created since the table was
+ * complete), and only once each of those children was judged a target. */
+struct kill_facts {
+    int done;              /* dead, or sent SIGKILL already */
+    int plan_done;         /* every process was judged and the freeze is complete */
+    int stopped;           /* sent SIGSTOP */
+    int table_complete;    /* no process was created since the table was complete */
+    int children_alive;    /* its children that are targets, neither dead nor killed */
+    int children_unjudged; /* its children that are not targets (yet) */
+};
+
+enum kill_verdict { KILL_NOW, KILL_LATER, KILL_DONE };
+
+enum kill_verdict kill_judge(const struct kill_facts *f);
+
 /* A record of the session after the processes were killed: may it be
  * marked reaped (its slot reused)?  The records were loaded before the
  * scan, so a process the scan did not see alive had died already, and

@@ -4,7 +4,14 @@
 
 #include "../../reaper/reaprules.h"
 
-static const char *pin_name(enum pin_verdict v)
+/* Each row of a table: its facts, the verdict wanted, what it is. */
+#define EXPECT_ROWS(rows, judge, name)                                                                  \
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {                                          \
+        int got = (int)judge(&rows[i].f);                                                               \
+        cr_expect_eq(got, (int)rows[i].want, "%s: got %s, want %s", rows[i].what, name(got), name(rows[i].want)); \
+    }
+
+static const char *pin_name(int v)
 {
     return v == PIN_KEEP ? "keep" : v == PIN_UNPINNED ? "unpinned" : "skip";
 }
@@ -31,11 +38,7 @@ static const struct pin_row pin_rows[] = {
 
 Test(reaprules, what_was_read_is_the_pinned_process_only_if_it_kept_its_pid)
 {
-    for (size_t i = 0; i < sizeof pin_rows / sizeof *pin_rows; i++) {
-        enum pin_verdict got = pin_judge(&pin_rows[i].f);
-        cr_expect_eq(got, pin_rows[i].want, "%s: got %s, want %s", pin_rows[i].what, pin_name(got),
-                     pin_name(pin_rows[i].want));
-    }
+    EXPECT_ROWS(pin_rows, pin_judge, pin_name);
 }
 
 /* Whatever else holds, a pidfd is kept only for what it provably read. */
@@ -54,7 +57,7 @@ Test(reaprules, no_pin_is_kept_without_proof)
     }
 }
 
-static const char *record_name(enum record_verdict v)
+static const char *record_name(int v)
 {
     return v == RECORD_REAPED ? "reaped" : v == RECORD_KEEP ? "keep" : "check";
 }
@@ -80,11 +83,7 @@ static const struct record_row record_rows[] = {
 
 Test(reaprules, a_record_is_marked_reaped_only_once_its_process_is_dead)
 {
-    for (size_t i = 0; i < sizeof record_rows / sizeof *record_rows; i++) {
-        enum record_verdict got = record_judge(&record_rows[i].f);
-        cr_expect_eq(got, record_rows[i].want, "%s: got %s, want %s", record_rows[i].what, record_name(got),
-                     record_name(record_rows[i].want));
-    }
+    EXPECT_ROWS(record_rows, record_judge, record_name);
 }
 
 /* Every combination: a process seen alive is marked reaped only on its own
@@ -101,5 +100,50 @@ Test(reaprules, nothing_seen_alive_is_marked_without_its_pidfd)
             cr_assert_eq(v, RECORD_KEEP, "bits %#x", bits);
         if (v == RECORD_REAPED && f.seen)
             cr_assert((f.target && f.target_dead) || (!f.target && f.pinned && f.pinned_exited), "bits %#x", bits);
+    }
+}
+
+static const char *kill_name(int v)
+{
+    return v == KILL_NOW ? "now" : v == KILL_LATER ? "later" : "done";
+}
+
+struct kill_row {
+    const char *what;
+    struct kill_facts f;
+    enum kill_verdict want;
+};
+
+static const struct kill_row kill_rows[] = {
+    {"a stopped leaf while no process was created", {.stopped = 1, .table_complete = 1}, KILL_NOW},
+    {"a stopped leaf after a process was created (it may be its child)", {.stopped = 1}, KILL_LATER},
+    {"a leaf not stopped yet: it could still fork", {.table_complete = 1}, KILL_LATER},
+    {"a stopped parent of a child alive", {.stopped = 1, .table_complete = 1, .children_alive = 1}, KILL_LATER},
+    {"a stopped parent of a child the plan has not judged", {.stopped = 1, .table_complete = 1, .children_unjudged = 1},
+     KILL_LATER},
+    {"after the plan: a child that is no target holds nothing back", {.plan_done = 1, .children_unjudged = 2},
+     KILL_NOW},
+    {"after the plan: leaves first still", {.plan_done = 1, .stopped = 1, .children_alive = 1}, KILL_LATER},
+    {"dead or killed already", {.done = 1, .stopped = 1, .table_complete = 1}, KILL_DONE},
+};
+
+Test(reaprules, a_target_is_killed_leaves_first_and_early_only_when_frozen)
+{
+    EXPECT_ROWS(kill_rows, kill_judge, kill_name);
+}
+
+/* Every combination: never a parent before its children, and before the
+ * plan is complete never one that is not stopped in a complete table. */
+Test(reaprules, no_early_kill_without_the_freeze)
+{
+    for (unsigned bits = 0; bits < (1u << 6); bits++) {
+        struct kill_facts f = {
+            .done = bits & 1,           .plan_done = (bits >> 1) & 1,     .stopped = (bits >> 2) & 1,
+            .table_complete = (bits >> 3) & 1, .children_alive = (bits >> 4) & 1, .children_unjudged = (bits >> 5) & 1,
+        };
+        if (kill_judge(&f) != KILL_NOW)
+            continue;
+        cr_assert(!f.done && !f.children_alive, "bits %#x", bits);
+        cr_assert(f.plan_done || (f.stopped && f.table_complete && !f.children_unjudged), "bits %#x", bits);
     }
 }
