@@ -353,11 +353,10 @@ static struct kill_facts kill_facts_of(const struct plan *p, const struct target
     return f;
 }
 
-/* SIGKILL to every target kill_judge allows, again until none is left
- * that it does (leaves first); the caller checked that the table shows
- * every child of a stopped target.  Once the plan is complete whatever a
- * failed signal held back gets SIGKILL too.  Returns how many were sent
- * SIGKILL. */
+/* SIGKILL to every target kill_judge allows (leaves first); once the plan
+ * is complete again until none is left that it allows, and then whatever
+ * a failed signal held back.  The caller checked that the table shows
+ * every child of a stopped target.  Returns how many were sent SIGKILL. */
 static size_t kill_ready(struct plan *p, int plan_done)
 {
     struct reap_result *r = p->r;
@@ -375,7 +374,7 @@ static size_t kill_ready(struct plan *p, int plan_done)
             }
         }
         killed += now;
-    } while (now);
+    } while (now && plan_done); /* during the plan one pass: the next look goes on */
     for (size_t i = 0; plan_done && i < r->ntargets; i++) {
         struct target *t = &r->targets[i];
         if (!t->sent_kill && !t->dead && send_signal(t, SIGKILL) == 0) {
