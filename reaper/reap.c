@@ -581,7 +581,13 @@ static void kill_processes(struct plan *p)
             struct target *t = &r->targets[i];
             if (t->outcome == OUTCOME_PLANNED && t->sent_term && target_dead(t))
                 t->outcome = OUTCOME_TERMINATED;
+            t->stopped = 0;
         }
+        /* SIGCONT let the survivors run, and fork: frozen again, and what
+         * they forked found, before SIGKILL */
+        freeze(p);
+        lap(p, &r->timings.freeze);
+        order_leaves_first(p);
     }
     /* With no grace nothing runs again after the freeze: SIGKILL ends a
      * stopped process as it is, and a SIGTERM would be one more signal per

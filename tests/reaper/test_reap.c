@@ -127,6 +127,26 @@ Test(reaper, grace_0_sends_sigkill_alone)
     free(out);
 }
 
+/* A helper that keeps forking while the reap plans: the freeze finds its
+ * children forked after the scan, and none escapes (each carries the
+ * session's cookie: none may be left). */
+static void reap_spawner(const char *grace)
+{
+    start_browser("spawner");
+    int rc;
+    char *out = reaper("reap", grace, &rc);
+    cr_assert_eq(rc, 0, "reap exited %d: %s", rc, out);
+    cr_assert(strstr(out, "\"survived\":0"), "%s", out);
+    for (int i = 0; i < npids; i++)
+        cr_assert_not(ts_alive(pids[i]), "pid %d survived the reap", pids[i]);
+    cr_assert_eq(ts_count_cookie(session), 0, "a child forked during the reap escaped it: %s", out);
+    cr_assert(ts_alive(bystander), "the bystander chromium was killed");
+    free(out);
+}
+
+Test(reaper, a_process_forking_during_the_reap_leaves_no_child_behind) { reap_spawner("--grace=0"); }
+Test(reaper, a_process_forking_during_a_graceful_reap_leaves_no_child_behind) { reap_spawner("--grace=0.2"); }
+
 /* reap --timings: one line on stderr after the reap, with every phase by
  * the name the bench reads; the phases add up to no more than the total,
  * and the report on stdout is unchanged. */
