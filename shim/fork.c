@@ -69,6 +69,8 @@ __attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack,
         fn = zygote_clone_child;
         arg = &call;
     }
+    if ((flags & CLONE_VM) && !(flags & (CLONE_VFORK | CLONE_THREAD)))
+        shim_identity_shared_vm_child();
     uint64_t before = flags & CLONE_THREAD ? 0 : shim_creation_mark();
     int pid = real(fn, stack, flags, arg, ptid, tls, ctid);
     uint64_t after = shim_boottime_ns();

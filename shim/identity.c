@@ -21,8 +21,12 @@
  * still, so it is a lower bound whatever created the child) with a reading
  * taken when it needs its identity (its exec wrapper).  Only the thread
  * itself writes its mark, so a vfork child, which shares it while its
- * parent thread is suspended, reads what was there at the vfork.  All of
- * this is async-signal-safe: clock_gettime, getpid, getppid. */
+ * parent thread is suspended, reads what was there at the vfork.  A child
+ * that shares our memory while our thread runs on (clone with CLONE_VM and
+ * without CLONE_VFORK) could read a mark left after its creation: once this
+ * process made one through the clone wrapper, children go by /proc (one
+ * made by a raw clone system call is not seen).  All of this is
+ * async-signal-safe: clock_gettime, getpid, getppid. */
 #include <errno.h>
 #include <stdint.h>
 #include <sys/auxv.h>
@@ -52,6 +56,12 @@ static int looks_nested(void)
 static uint64_t tick_ns; /* nanoseconds per USER_HZ tick; 0: never bracket */
 
 static __thread uint64_t creation_mark __attribute__((tls_model("initial-exec")));
+static int shares_memory_with_children;
+
+void shim_identity_shared_vm_child(void)
+{
+    __atomic_store_n(&shares_memory_with_children, 1, __ATOMIC_SEQ_CST);
+}
 
 static uint64_t boottime_ns(void)
 {
@@ -180,6 +190,7 @@ void shim_identity_self(struct cr_entry *e)
     }
     uint64_t tick;
     if (self.known && !self.nested && getppid() == self.pid &&
+        !__atomic_load_n(&shares_memory_with_children, __ATOMIC_SEQ_CST) &&
         bracketed_tick(creation_mark, boottime_ns(), &tick)) {
         e->pid = me;
         e->ppid = self.pid;

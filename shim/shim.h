@@ -66,6 +66,9 @@ void shim_identity_adopt(const struct cr_entry *e); /* from our exec wrapper's r
 /* The reading before creating a process, also left as this thread's mark. */
 uint64_t shim_creation_mark(void);
 uint64_t shim_creation_mark_read(void);
+/* Called before a clone whose child shares our memory without our thread
+ * waiting (CLONE_VM, no CLONE_VFORK): marks stop counting for children. */
+void shim_identity_shared_vm_child(void);
 uint64_t shim_boottime_ns(void);
 void shim_identity_self(struct cr_entry *e);
 void shim_identity_child(struct cr_entry *e, pid_t pid, uint64_t before, uint64_t after);
