@@ -71,7 +71,8 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -Itests/support -Ireaper $(TEST_DEFS) -MMD -MP -c $< -o $@
 
-# Only the wrapped libc functions are exported (shim/exports.map).  Bound
+# Only the wrapped libc functions are exported (shim/exports.map), and the
+# big buffer of shim/preload_entry.c is linked last (it says why).  Bound
 # lazily (no -z now): every program that loads the library would otherwise
 # resolve all of its ~60 imports at start (~29k instructions in /bin/true);
 # lazily, a program binds the few its constructor calls, and a fork child
@@ -79,7 +80,8 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 # parent did not: shim/env.c).
 $(SHIM): $(SHIM_OBJ) $(PLAIN_LIB_OBJ) shim/exports.map
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,--version-script=shim/exports.map -o $@ $(SHIM_OBJ) $(PLAIN_LIB_OBJ) -ldl
+	$(CC) -shared -Wl,--version-script=shim/exports.map -o $@ $(PLAIN_LIB_OBJ) \
+		$(filter-out %/preload_entry.o,$(SHIM_OBJ)) $(BUILD)/obj/shim/preload_entry.o -ldl
 
 $(REAPER): $(REAPER_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)

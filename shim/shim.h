@@ -6,6 +6,7 @@
 #ifndef CHROMEREAPER_SHIM_H
 #define CHROMEREAPER_SHIM_H
 
+#include <limits.h>
 #include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -118,7 +119,8 @@ void shim_env_reclaim(pid_t child);
 size_t shim_env_count(char *const envp[]);
 
 /* Built by the constructor, read-only afterwards. */
-extern char shim_preload_entry[];  /* "LD_PRELOAD=/abs/path/libchromereaper.so" */
+#define SHIM_PRELOAD_ENTRY_MAX (PATH_MAX + 16)
+extern char shim_preload_entry[SHIM_PRELOAD_ENTRY_MAX]; /* "LD_PRELOAD=/abs/path/libchromereaper.so" (preload_entry.c) */
 extern char shim_session_entry[];  /* "CHROMEREAPER_SESSION=<id>" */
 
 /* Preload-only mode: start `chromereaper watch` for a session this process

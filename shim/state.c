@@ -29,8 +29,8 @@ static struct stat registry_id;
 static enum cr_role own_role = CR_ROLE_UNKNOWN;
 static int log_level = 1;
 
-/* Built once here, read-only afterwards, so vfork children may use them. */
-char shim_preload_entry[PATH_MAX + 16]; /* "LD_PRELOAD=/abs/libchromereaper.so" */
+/* Built once here, read-only afterwards, so vfork children may use them
+ * (shim_preload_entry is in shim/preload_entry.c). */
 char shim_session_entry[CR_SESSION_MAX + 32]; /* "CHROMEREAPER_SESSION=<id>" */
 
 int shim_active(void) { return active; }
