@@ -431,10 +431,16 @@ static int stays_passive(void)
  * namespace (the record's pid would not be getpid()'s). */
 static int recorded_by_exec(void)
 {
-    struct cr_entry e;
+    struct cr_entry e, failed;
     pid_t me = getpid(), parent = getppid();
     if (me == 1 || parent == 0 || !registry_entry_recent(&registry, 16, me, CR_SEEN_EXEC, &e) ||
         e.ppid != parent || (e.flags & CR_ENTRY_PIDNS) || !e.start_time)
+        return 0;
+    /* that exec failed, and this image came another way (a raw execve):
+     * looked for only among the appends after it (usually none) */
+    uint64_t after = __atomic_load_n(&registry.hdr->entry_next, __ATOMIC_ACQUIRE) - e.seq - 1;
+    if (after && registry_entry_recent(&registry, (uint32_t)(after < 16 ? after : 16), me,
+                                       CR_SEEN_EXEC_FAILED, &failed))
         return 0;
     const char *execfn = (const char *)getauxval(AT_EXECFN);
     if (!execfn || strcmp(cr_basename(execfn), cr_basename(e.exe)) != 0)

@@ -608,3 +608,27 @@ Test(shim_identity, fork_and_exec_records_carry_the_kernel_start_time, .init = s
     cr_expect_eq(wrong, 0, "%d records with a start time that is not the kernel's", wrong);
     free(es.e);
 }
+
+/* An exec that failed leaves an exec record (and an exec-failed one): a
+ * program this process then runs by a raw execve, unseen, records itself
+ * instead of taking the failed exec's record for its own. */
+Test(shim_identity, an_image_after_a_failed_exec_records_itself, .init = shx_init, .fini = shx_fini)
+{
+    shx_session();
+    shx_tmpdir();
+    char *argv[] = {(char *)ts_build("fixtures/fx_exec_retry"), (char *)ts_build("fixtures/fx_child"),
+                    (char *)shx_tmp("out"), NULL};
+    pid_t pid = shx_spawn(argv, shx.id, NULL);
+    shx_assert_exit0(shx_wait(pid, 60), "fx_exec_retry");
+    struct shx_entries es;
+    shx_read_entries(shx.id, &es);
+    cr_expect_eq(shx_count(&es, pid, -1, CR_SEEN_EXEC, NULL), 1);
+    cr_expect_eq(shx_count(&es, pid, -1, CR_SEEN_EXEC_FAILED, NULL), 1);
+    /* fx_exec_retry's own constructor record, then fx_child's */
+    int child_own = 0;
+    for (int i = 0; i < es.n; i++)
+        child_own += es.e[i].pid == pid && es.e[i].seen_by == CR_SEEN_CONSTRUCTOR &&
+                     shx_ends_with(es.e[i].exe, "/fx_child");
+    cr_expect_eq(child_own, 1, "fx_child, exec'd unseen after a failed exec, did not record itself");
+    free(es.e);
+}
