@@ -21,6 +21,16 @@ enum dir_verdict dir_policy(const struct dir_facts *f)
     return DIR_REMOVE;
 }
 
+int dir_born_after_start(int64_t birth_ns, uint64_t start_ticks, long hz, int64_t boot_wall_ns)
+{
+    if (hz <= 0)
+        return 0;
+    uint64_t end = start_ticks + 1;
+    int64_t tick_end_ns = boot_wall_ns + (int64_t)(end / (uint64_t)hz) * 1000000000LL +
+                          (int64_t)(end % (uint64_t)hz) * (1000000000LL / hz);
+    return birth_ns >= tick_end_ns;
+}
+
 const char *dir_verdict_why(enum dir_verdict v)
 {
     static const char *const why[] = {

@@ -23,6 +23,7 @@
 #ifndef CHROMEREAPER_DIRPOLICY_H
 #define CHROMEREAPER_DIRPOLICY_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "tempname.h"
@@ -51,6 +52,16 @@ enum dir_verdict {
 };
 
 enum dir_verdict dir_policy(const struct dir_facts *f);
+
+/* Was a directory provably made after a process started?  `birth_ns`: its
+ * creation time on the wall clock, in nanoseconds, as the filesystem
+ * stamps it (from a clock that lags, never leads, the real moment).
+ * `start_ticks`: the process's start in clock ticks after boot (/proc's
+ * field 22, `hz` ticks a second): it started somewhere within that tick.
+ * `boot_wall_ns`: the wall clock at boot.  Only a directory born at or
+ * after the end of the start tick is provably younger: one born within
+ * the tick may be older by up to a tick.  Pure. */
+int dir_born_after_start(int64_t birth_ns, uint64_t start_ticks, long hz, int64_t boot_wall_ns);
 
 /* Why a directory is kept, for the report ("" for DIR_REMOVE). */
 const char *dir_verdict_why(enum dir_verdict v);

@@ -74,14 +74,19 @@ static int session_birth(const struct session *s, uint64_t began_ticks, struct s
     return have;
 }
 
-/* When the round being reaped began: its root's start on the wall clock.
- * 0 unless the monitor saw that root alive with that start time (else the
+/* When the round being reaped began: its root's start (clock ticks after
+ * boot), and the wall clock at boot to compare creation times with.  0
+ * unless the monitor saw that root alive with that start time (else the
  * start is only a record's claim). */
-static int round_began(const struct reap_dirs_in *in, struct statx_timestamp *out)
+static int round_began(const struct reap_dirs_in *in, uint64_t *start_ticks, int64_t *boot_wall_ns)
 {
-    if (!in->opt->round || !in->opt->round_root_seen)
+    struct timespec real, boot;
+    if (!in->opt->round || !in->opt->round_root_seen || clock_gettime(CLOCK_REALTIME, &real) < 0 ||
+        clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
         return 0;
-    return ticks_on_wall_clock(in->opt->round->root->key.start_time, out);
+    *start_ticks = in->opt->round->root->key.start_time;
+    *boot_wall_ns = ((int64_t)real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec);
+    return 1;
 }
 
 /* One directory on its way through the policy. */
@@ -96,8 +101,15 @@ struct dir_case {
 /* Gathers the kernel's facts about c->d.  What rmtree would refuse anyway
  * (nothing there, a symlink, another inode than recorded, another owner, a
  * mount point, a shared directory) is reported as rmtree_check says. */
+/* When the round being reaped began, if known (round_began). */
+struct round_start {
+    int known;
+    uint64_t ticks;
+    int64_t boot_wall_ns;
+};
+
 static void gather_facts(const struct reap_dirs_in *in, int have_birth, struct statx_timestamp birth,
-                         int have_round_start, struct statx_timestamp round_start, struct dir_case *c)
+                         const struct round_start *round, struct dir_case *c)
 {
     const struct tracked_dir *d = c->d;
     struct rmtree_stat st;
@@ -132,8 +144,9 @@ static void gather_facts(const struct reap_dirs_in *in, int have_birth, struct s
     f->round_reap = in->opt->round != NULL;
     /* a record's claim that a round's process made it counts only for a
      * directory made after that round began */
-    f->made_by_round = d->from_mkdtemp && have_round_start && st.have_birth &&
-                       not_before(st.birth_sec, st.birth_nsec, &round_start);
+    f->made_by_round = d->from_mkdtemp && round->known && st.have_birth &&
+                       dir_born_after_start((int64_t)st.birth_sec * 1000000000LL + st.birth_nsec,
+                                            round->ticks, sysconf(_SC_CLK_TCK), round->boot_wall_ns);
 }
 
 /* The processes being reaped use their profiles: they are not users. */
@@ -205,15 +218,15 @@ static void handle_dirs(const struct reap_dirs_in *in, struct tracked_dir **dirs
         abort();
     struct statx_timestamp birth = {0};
     int have_birth = session_birth(in->s, in->opt->began_ticks, &birth);
-    struct statx_timestamp round_start = {0};
-    int have_round_start = round_began(in, &round_start);
+    struct round_start round = {0};
+    round.known = round_began(in, &round.ticks, &round.boot_wall_ns);
     for (size_t i = 0; i < n; i++) {
         struct dir_case *c = &cases[i];
         c->d = dirs[i];
         c->out = &out[i];
         cr_strlcpy(c->out->path, c->d->path, sizeof c->out->path);
         c->out->origin = c->d->from_mkdtemp ? "mkdtemp" : "user-data-dir";
-        gather_facts(in, have_birth, birth, have_round_start, round_start, c);
+        gather_facts(in, have_birth, birth, &round, c);
     }
     find_users(in, cases, n);
     for (size_t i = 0; i < n; i++)

@@ -54,3 +54,31 @@ Test(dirpolicy, a_keep_verdict_always_says_why)
         cr_expect(dir_verdict_why((enum dir_verdict)v)[0], "verdict %d has no reason", v);
     cr_expect_str_empty(dir_verdict_why(DIR_REMOVE));
 }
+
+/* A round began when its root started: /proc says so in 10 ms ticks, the
+ * filesystem stamps a directory's birth in nanoseconds.  A directory the
+ * bot made a moment before the round, within the same tick, must not pass
+ * for the round's. */
+Test(dirpolicy, only_a_directory_born_after_the_start_tick_is_younger_than_the_process)
+{
+    const int64_t boot = 1700000000LL * 1000000000LL; /* the wall clock at boot */
+    const uint64_t tick = 12345;                       /* 123.45 s after boot, 100 Hz */
+    const int64_t tick_start = boot + 123450000000LL;
+    struct {
+        const char *what;
+        int64_t birth_ns;
+        int want;
+    } rows[] = {
+        {"born before the start tick", tick_start - 1, 0},
+        {"born at the start of the start tick", tick_start, 0},
+        {"born within the start tick", tick_start + 4000000, 0},
+        {"born in the last nanosecond of the start tick", tick_start + 9999999, 0},
+        {"born as the next tick begins", tick_start + 10000000, 1},
+        {"born a second later", tick_start + 1000000000LL, 1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        cr_expect_eq(dir_born_after_start(rows[i].birth_ns, tick, 100, boot), rows[i].want, "%s",
+                     rows[i].what);
+    cr_expect_eq(dir_born_after_start(tick_start + 1000000000LL, tick, 0, boot), 0,
+                 "without a tick length nothing is proven");
+}
