@@ -812,10 +812,32 @@ class Bench:
             res = {"mode": mode, "seconds": elapsed if not left and not dirs_left else None,
                    "processes": len(procs), "dirs": len(dirs), "survivors": len(left),
                    "dirs_left": [os.path.basename(x) for x in dirs_left], "registry": registry}
+            if left or dirs_left:
+                res["evidence"] = self.incomplete_evidence(d, dirs_left)
+                log(f"B7 {mode}: incomplete; the reaper said:\n" + res["evidence"]["stderr_tail"])
         finally:
             leaked = self.finish_bot(info, d, quits=False)
         res["leaked_after"] = leaked
         return res
+
+    def incomplete_evidence(self, d, dirs_left):
+        """What an incomplete sample leaves to explain it, kept in the results
+        (the sample's directory is removed): the last lines the bot's stderr
+        got (run's or the watchdog's summary and warnings), and when each
+        left directory was made, against the sample's start."""
+        try:
+            with open(os.path.join(d, "stderr"), errors="replace") as f:
+                tail = "".join(f.readlines()[-20:])
+        except OSError as e:
+            tail = f"(stderr unreadable: {e})"
+        born = {}
+        for x in dirs_left:
+            try:
+                out = subprocess.run(["stat", "-c", "%w %U", x], capture_output=True, text=True)
+                born[os.path.basename(x)] = out.stdout.strip()
+            except OSError as e:
+                born[os.path.basename(x)] = f"(stat failed: {e})"
+        return {"stderr_tail": tail, "dirs_left_born": born}
 
     def b7(self):
         reps = self.reps(10)
