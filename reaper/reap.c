@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dirpolicy.h"
 #include "dirseen.h"
 #include "pidfd.h"
 #include "procfs.h"
@@ -656,8 +655,7 @@ static void mark_reaped(struct plan *p, const struct dir_result *results,
         /* in a round's reap a failure is final: something else writes into
          * the directory, and the next tick must not go on removing it */
         int settled = a == DIR_REMOVED || a == DIR_ABSENT || (a == DIR_FAILED && p->opt->round) ||
-                      (a == DIR_KEPT && strcmp(results[k].why, "processes of the session survived") != 0 &&
-                       strcmp(results[k].why, dir_verdict_why(DIR_KEEP_UNTIL_SESSION_ENDS)) != 0);
+                      (a == DIR_KEPT && !results[k].again);
         for (size_t i = 0; settled && i < s->ndir_refs; i++) {
             struct record_ref *ref = &s->dir_refs[i];
             if (ref->dir == handled[k] && !ref->reaped)
@@ -772,7 +770,13 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
         if (opt->round)
             __atomic_fetch_add(&h->rounds_reaped, 1, __ATOMIC_RELAXED);
     }
-    if (!opt->dry_run && !opt->round && clean && !out->root_alive && !out->no_registry)
+    /* a directory kept for now keeps the registry too: it is the only
+     * record that the directory is the session's, for the reap that looks
+     * again once its user is gone (reap --stale, a watchdog's sweep) */
+    int dirs_pending = 0;
+    for (size_t i = 0; i < ndirs; i++)
+        dirs_pending |= out->dirs[i].action == DIR_KEPT && out->dirs[i].again;
+    if (!opt->dry_run && !opt->round && clean && !dirs_pending && !out->root_alive && !out->no_registry)
         out->registry_unlinked = registry_unlink(s->uid, s->id) == 0;
     free(dirs);
     proctable_free(&p.pt);

@@ -47,6 +47,8 @@ struct dir_result {
     char path[4096];
     const char *origin; /* "mkdtemp" or "user-data-dir" */
     enum dir_action action;
+    int again;      /* kept for now (in use, processes survived, the bot's until
+                       the session ends): a later reap of the session looks again */
     uint64_t bytes; /* removed: the disk space it took, measured just before */
     char why[256];
 };

@@ -182,6 +182,7 @@ static void decide_and_remove(const struct reap_dirs_in *in, struct dir_case *c,
     enum dir_verdict v = dir_policy(&c->f);
     if (v != DIR_REMOVE) {
         out->action = DIR_KEPT;
+        out->again = v == DIR_KEEP_IN_USE || v == DIR_KEEP_UNTIL_SESSION_ENDS;
         if (v == DIR_KEEP_IN_USE)
             snprintf(out->why, sizeof out->why, "in use by pid %d", (int)c->f.used_by);
         else
@@ -190,6 +191,7 @@ static void decide_and_remove(const struct reap_dirs_in *in, struct dir_case *c,
     }
     if (blocked) {
         out->action = DIR_KEPT;
+        out->again = 1;
         cr_strlcpy(out->why, "processes of the session survived", sizeof out->why);
         return;
     }

@@ -57,7 +57,7 @@ void report_text(FILE *out, const struct reap_result *r)
                 r->no_registry         ? "none: found by cookie and descendants only"
                 : r->registry_unlinked ? "removed"
                 : r->root_alive      ? "kept: the session's root process is alive"
-                                     : "kept: something survived or could not be removed");
+                                     : "kept: something survived, could not be removed, or is in use");
 }
 
 void report_timings(FILE *out, const struct reap_result *r)

@@ -504,6 +504,17 @@ Test(dirs, a_directory_a_live_process_uses_is_kept)
     }
     dt_expect_dir(out, unused, "removed", NULL);
     free(out);
+
+    /* in use was for now: once its users are gone, the next reap of the
+     * session (`reap --stale`, a watchdog's sweep) removes them */
+    out = NULL;
+    rc = dt_reap(NULL, &out);
+    cr_assert_eq(rc, 0, "the session was forgotten while its directories were in use: %s", out);
+    for (int i = 0; i < 3; i++) {
+        dt_expect_dir(out, dirs[i], "removed", NULL);
+        cr_expect(!dt_exists(dirs[i]), "%s is still there", dirs[i]);
+    }
+    free(out);
 }
 
 /* Records are matched by identity, not by path: the bot removed its
