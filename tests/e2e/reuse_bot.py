@@ -80,6 +80,25 @@ def start_browser(profile):
     sys.exit(f"chromium never served DevTools: {buf.decode(errors='replace')[-2000:]}")
 
 
+def devtools_active_port(profile):
+    """The port the profile's DevToolsActivePort names.  Chrome writes the
+    file after it prints "DevTools listening" (truncate, then write): read
+    it until it names a port, within the bound."""
+    path = os.path.join(profile, "DevToolsActivePort")
+    deadline = time.monotonic() + BOUND_SEC
+    written = ""
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                written = f.readline().strip()
+        except FileNotFoundError:
+            written = ""
+        if written:
+            return written
+        time.sleep(0.02)
+    return written
+
+
 def main():
     reaper, rounds, made_by, ending, outfile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
     if made_by == "bot-made":
@@ -99,8 +118,7 @@ def main():
         try:
             inode = os.stat(profile).st_ino
             first_inode = first_inode or inode
-            with open(os.path.join(profile, "DevToolsActivePort")) as f:
-                written = f.readline().strip()
+            written = devtools_active_port(profile)
             for k in range(r):
                 with open(os.path.join(profile, f"bot-round-{k}")) as f:
                     f.read()
