@@ -568,6 +568,9 @@ Test(shim_identity, fork_and_exec_records_carry_the_kernel_start_time, .init = s
     snprintf(shx.id, sizeof shx.id, "crtest-%d-tree", (int)getpid());
     registry_unlink((uint32_t)getuid(), shx.id);
     shx.have_session = 1;
+    /* the tree's root makes a Chrome temp directory under $TMPDIR: in
+     * ours, which shx_fini removes (this test reaps nothing) */
+    setenv("TMPDIR", shx.tmp, 1);
     char *argv[] = {(char *)ts_build("fixtures/bench_tree"), "tree", "60", shx.id,
                     (char *)shx_tmp("pids"), (char *)ts_build("libchromereaper.so"), NULL};
     shx_assert_exit0(shx_wait(shx_spawn(argv, NULL, NULL), 120), "bench_tree");
