@@ -24,7 +24,7 @@
  * speed is judged. */
 #define CLEAN_BOUND_SEC 15.0
 
-static char outdir[256], tmpdir[300], session[64];
+static char outdir[256], tmpdir[300], report[300], session[64];
 static pid_t bot = -1;
 static pid_t session_pids[MAX_PIDS];
 static int nsession;
@@ -71,21 +71,39 @@ static double now_sec(void)
 }
 
 /* Everything the session had is gone: its processes, its registry, the
- * watchdog, and Chrome's temp directories. */
-static int session_clean(void)
+ * watchdog, and Chrome's temp directories.  What is left goes into `why`,
+ * so that a failure says which part did not go. */
+static int session_clean(char *why, size_t size)
 {
     for (int i = 0; i < nsession; i++)
-        if (ts_alive(session_pids[i]))
+        if (ts_alive(session_pids[i])) {
+            char cmd[120] = "";
+            size_t len;
+            if (proc_file_read(session_pids[i], "cmdline", cmd, sizeof cmd, &len) != 0)
+                cmd[0] = '\0';
+            snprintf(why, size, "pid %d (%s) is alive", (int)session_pids[i], cmd);
             return 0;
+        }
     char path[128];
     struct stat st;
-    if (registry_path(path, sizeof path, (uint32_t)getuid(), session) < 0 || stat(path, &st) == 0)
+    if (registry_path(path, sizeof path, (uint32_t)getuid(), session) < 0 || stat(path, &st) == 0) {
+        snprintf(why, size, "the registry %s is still there", path);
         return 0;
+    }
     struct tb_dirset now;
     tb_chrome_dirs(&now, tmpdir);
     int fresh = tb_dirset_new(&before, &now, NULL);
     tb_dirset_free(&now);
-    return fresh == 0 && ts_watchdog_pid(session) < 0;
+    if (fresh != 0) {
+        snprintf(why, size, "%d new Chrome temp directories in %s", fresh, tmpdir);
+        return 0;
+    }
+    pid_t watchdog = ts_watchdog_pid(session);
+    if (watchdog > 0) {
+        snprintf(why, size, "the watchdog (pid %d) is alive", (int)watchdog);
+        return 0;
+    }
+    return 1;
 }
 
 /* Starts the bot under LD_PRELOAD alone and waits for its first page. */
@@ -99,9 +117,13 @@ static void start_bot(const char *crash_after)
                     crash_after ? "--crash-after" : NULL, (char *)crash_after, NULL};
     setenv("LD_PRELOAD", ts_build("libchromereaper.so"), 1);
     setenv("TMPDIR", tmpdir, 1);
+    /* the watchdog's report: what a failure below prints */
+    snprintf(report, sizeof report, "%s/report.json", outdir);
+    setenv("CHROMEREAPER_REPORT", report, 1);
     bot = ts_spawn(argv, NULL, log);
     unsetenv("LD_PRELOAD");
     unsetenv("TMPDIR");
+    unsetenv("CHROMEREAPER_REPORT");
     if (ts_wait_file(ready, 120) != 0) {
         char *text = ts_slurp(log);
         cr_assert_fail("the bot never read its first page: %s", text ? text : "");
@@ -119,10 +141,21 @@ static void expect_clean_after_death(const char *how)
     cr_assert_neq(st, -1, "the bot did not end");
     bot = -1;
     double t0 = now_sec(), elapsed;
-    while (!session_clean() && now_sec() - t0 < CLEAN_BOUND_SEC)
+    char why[400] = "";
+    while (!session_clean(why, sizeof why) && now_sec() - t0 < CLEAN_BOUND_SEC)
         usleep(20000);
     elapsed = now_sec() - t0;
-    cr_assert(session_clean(), "%s: session %s not clean %.1f s after the bot died", how, session, elapsed);
+    if (!session_clean(why, sizeof why)) {
+        char *text = ts_slurp(report);
+        cr_log_error("the watchdog's report: %s", text ? text : "(none)");
+        free(text);
+        struct tb_dirset now;
+        tb_chrome_dirs(&now, tmpdir);
+        tb_dirset_new(&before, &now, "left behind");
+        tb_dirset_free(&now);
+    }
+    cr_assert(session_clean(why, sizeof why), "%s: session %s not clean %.1f s after the bot died: %s", how,
+              session, elapsed, why);
     cr_log_info("preload %s: clean %.2f s after the bot died (%d processes)", how, elapsed, nsession);
     cr_assert(tb_bystander_alive(&bystander), "the bystander chromium was killed");
     int left = tb_count_browser_procs(&bystander);

@@ -66,6 +66,24 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* What a round left, for the failure message: the directories, and what
+ * the session's registry says of them and of its rounds. */
+static void log_leftovers(pid_t bot_pid, const struct tb_dirset *before)
+{
+    struct tb_dirset now;
+    tb_chrome_dirs(&now, tmpdir);
+    tb_dirset_new(before, &now, "left behind");
+    tb_dirset_free(&now);
+    char id[64];
+    if (tb_session_of_root(bot_pid, id, sizeof id) != 0)
+        return;
+    char *argv[] = {(char *)ts_build("chromereaper"), "ls", "--session", id, NULL};
+    char *out = NULL;
+    ts_run(argv, &out);
+    cr_log_warn("chromereaper ls --session %s:\n%s", id, out ? out : "");
+    free(out);
+}
+
 static int count_dirs(void)
 {
     struct tb_dirset d;
@@ -80,6 +98,8 @@ static int count_dirs(void)
 static void check_rounds(int rounds, pid_t bot_pid, const char *mode)
 {
     int base_procs = tb_count_browser_procs(&bystander), base_dirs = count_dirs();
+    struct tb_dirset base_set;
+    tb_chrome_dirs(&base_set, tmpdir);
     double lat[MAX_ROUNDS];
     char actions[MAX_ROUNDS][16];
     fprintf(stderr, "[soak %s] baseline: %d browser processes, %d Chrome temp dirs\n", mode,
@@ -104,6 +124,8 @@ static void check_rounds(int rounds, pid_t bot_pid, const char *mode)
         lat[i] = now_sec() - t0;
         fprintf(stderr, "[soak %s] round %2d %-12s -> %d browser processes, %d temp dirs, clean after %.2f s\n",
                 mode, i + 1, actions[i], procs, dirs, lat[i]);
+        if (procs != base_procs || dirs != base_dirs)
+            log_leftovers(bot_pid, &base_set);
         cr_assert_eq(procs, base_procs, "round %d (%s): %d browser processes left", i + 1, actions[i], procs);
         cr_assert_eq(dirs, base_dirs, "round %d (%s): %d temp dirs left", i + 1, actions[i], dirs);
         cr_assert(ts_alive(bot_pid), "the bot itself died in round %d", i + 1);
@@ -112,6 +134,7 @@ static void check_rounds(int rounds, pid_t bot_pid, const char *mode)
         cr_assert_not_null(f);
         fclose(f);
     }
+    tb_dirset_free(&base_set);
     qsort(lat, (size_t)rounds, sizeof *lat, cmp_double);
     fprintf(stderr, "[soak %s] %d rounds, driver round end -> clean: median %.2f s, max %.2f s\n", mode,
             rounds, lat[rounds / 2], lat[rounds - 1]);
