@@ -416,6 +416,36 @@ static size_t add_descendants(struct plan *p)
     return added;
 }
 
+/* After a rescan, what the rescan read for the first time and the kernel
+ * ties to the session although no target is its parent any more: a
+ * zygote that forked during the grace and died before the freeze that
+ * followed leaves its child to init, with its environment overwritten;
+ * the registry page the child still maps (shim/state.c) ties it.  Whole
+ * session reaps only, as the cookie scan. */
+static size_t add_new_tied(struct plan *p)
+{
+    if (p->opt->round || p->s->pidns_gone || !p->s->id[0])
+        return 0; /* a round's, a namespace gone, a doctor's orphans */
+    size_t added = 0;
+    struct proc_node *n, *tmp;
+    HASH_ITER(hh, p->pt.by_pid, n, tmp) {
+        if (n->fresh != p->pt.scans || n->uid != p->s->uid || find_target(p, n->pid) ||
+            !role_is_browser_stack(live_role(n)))
+            continue;
+        enum found_by how = cookie_of(p, n) == COOKIE_OURS ? FOUND_COOKIE : FOUND_MAPPING;
+        added += (size_t)add_target(p, n, how, NULL);
+    }
+    return added;
+}
+
+/* What a rescan shows that the plan lacks: new children of targets, and
+ * new processes tied to the session. */
+static size_t add_rescanned(struct plan *p)
+{
+    size_t added = add_descendants(p);
+    return added + add_new_tied(p);
+}
+
 static void plan_tracked(struct plan *p, struct tracked *t)
 {
     if (t->reaped || (t->flags & CR_ENTRY_PIDNS))
@@ -553,7 +583,7 @@ static void freeze(struct plan *p)
     }
     for (int round = 0; round < FREEZE_ROUNDS && !table_current(p); round++) {
         refresh(p);
-        if (add_descendants(p) == 0)
+        if (add_rescanned(p) == 0)
             break;
     }
 }
@@ -597,7 +627,7 @@ static void kill_processes(struct plan *p)
         if (table_current(p))
             break;
         refresh(p);
-        if (add_descendants(p) == 0)
+        if (add_rescanned(p) == 0)
             break;
     }
     lap(p, &r->timings.signal);
@@ -763,12 +793,13 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     if (!opt->dry_run && s->writable) {
         mark_reaped(&p, out->dirs, dirs, ndirs);
         struct cr_registry_header *h = s->reg.hdr;
+        /* after the records: a reader that sees these counts sees them marked */
         __atomic_fetch_add(&h->processes_reaped,
                            (uint32_t)(reap_count(out, OUTCOME_TERMINATED) + reap_count(out, OUTCOME_KILLED)),
-                           __ATOMIC_RELAXED);
-        __atomic_fetch_add(&h->dirs_removed, (uint32_t)reap_count_dirs(out, DIR_REMOVED), __ATOMIC_RELAXED);
+                           __ATOMIC_RELEASE);
+        __atomic_fetch_add(&h->dirs_removed, (uint32_t)reap_count_dirs(out, DIR_REMOVED), __ATOMIC_RELEASE);
         if (opt->round)
-            __atomic_fetch_add(&h->rounds_reaped, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&h->rounds_reaped, 1, __ATOMIC_RELEASE);
     }
     /* a directory kept for now keeps the registry too: it is the only
      * record that the directory is the session's, for the reap that looks
@@ -852,7 +883,7 @@ const char *outcome_name(enum target_outcome o)
 
 const char *found_by_name(enum found_by f)
 {
-    static const char *const names[] = {"registry", "descendant", "cookie", "orphan"};
+    static const char *const names[] = {"registry", "descendant", "cookie", "orphan", "mapping"};
     return names[f];
 }
 

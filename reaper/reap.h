@@ -18,7 +18,9 @@ enum target_outcome {
     OUTCOME_SURVIVED,    /* still alive after SIGKILL: reported, exit code 1 */
 };
 
-enum found_by { FOUND_REGISTRY = 0, FOUND_DESCENDANT, FOUND_COOKIE, FOUND_ORPHAN };
+/* FOUND_MAPPING: seen first by a rescan during the reap, tied by the
+ * session's registry it maps (an orphan of a zygote that died meanwhile) */
+enum found_by { FOUND_REGISTRY = 0, FOUND_DESCENDANT, FOUND_COOKIE, FOUND_ORPHAN, FOUND_MAPPING };
 
 struct target {
     pid_t pid;

@@ -3,6 +3,7 @@
  * functions before any wrapper can run. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,29 @@ static int parse_log_level(const char *s)
 /* A zygote's child that dropped the registry (shim_forked_by_zygote). */
 static int detached;
 
+/* A zygote's read-only mapping of the registry's first page, which what
+ * it forks keeps when it drops the writable one: the kernel-visible tie
+ * of a renderer to its session once its zygote and browser are dead (its
+ * parent is then init, its environment overwritten).  Mapped from a
+ * read-only descriptor, so it cannot be made writable again. */
+static void *zygote_mark;
+
+static void map_zygote_mark(void)
+{
+    int fd = open(registry_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    long page = sysconf(_SC_PAGESIZE);
+    if (fstat(fd, &st) == 0 && st.st_dev == registry_id.st_dev && st.st_ino == registry_id.st_ino &&
+        page > 0 && st.st_size >= page) {
+        void *m = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0);
+        if (m != MAP_FAILED)
+            zygote_mark = m;
+    }
+    close(fd);
+}
+
 void shim_forked_by_zygote(int parent_was_ns_init)
 {
     /* Chrome's zygote, as PID 1 of its namespace, forks once to become
@@ -69,6 +93,7 @@ void shim_forked_by_zygote(int parent_was_ns_init)
         return;
     active = 0;
     detached = 1;
+    /* zygote_mark stays: it ties this process to the session */
     munmap(registry.hdr, registry.map_size);
     memset(&registry, 0, sizeof registry);
 }
@@ -501,6 +526,8 @@ __attribute__((constructor)) static void shim_init(int argc, char **argv)
         active = 1;
         if (created || !recorded_by_exec())
             record_image(created, argc, argv);
+        if (own_role == CR_ROLE_ZYGOTE)
+            map_zygote_mark();
     }
     errno = saved;
 }

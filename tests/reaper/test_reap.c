@@ -147,6 +147,32 @@ static void reap_spawner(const char *grace)
 Test(reaper, a_process_forking_during_the_reap_leaves_no_child_behind) { reap_spawner("--grace=0"); }
 Test(reaper, a_process_forking_during_a_graceful_reap_leaves_no_child_behind) { reap_spawner("--grace=0.2"); }
 
+/* A zygote that forks during the grace and exits before the freeze that
+ * follows it leaves its child to init (here the test, a subreaper or
+ * not), its environment overwritten: no target is its parent and it
+ * holds no cookie.  The registry page it still maps ties it, and the
+ * rescan before SIGKILL finds it (today it was left running, and the
+ * reap called itself clean). */
+Test(reaper, a_child_forked_during_the_grace_by_a_dying_zygote_is_reaped)
+{
+    start_browser("zygote");
+    int rc;
+    char *out = reaper("reap", "--grace=0.5", &rc);
+    char late_file[300];
+    snprintf(late_file, sizeof late_file, "%s/late", outdir);
+    cr_assert_eq(ts_wait_file(late_file, 5), 0, "the zygote forked nothing on SIGTERM: %s", out);
+    pid_t late[2];
+    cr_assert_eq(ts_read_pids(late_file, late, 2), 1);
+    pids[npids++] = late[0]; /* the teardown's to kill if it escaped */
+    cr_assert_not(ts_alive(late[0]), "the zygote's late child %d escaped the reap: %s", (int)late[0], out);
+    cr_assert_eq(rc, 0, "reap exited %d: %s", rc, out);
+    cr_assert(strstr(out, "\"found_by\":\"mapping\""), "not found by its mapping: %s", out);
+    for (int i = 0; i < npids; i++)
+        cr_assert_not(ts_alive(pids[i]), "pid %d survived the reap", pids[i]);
+    cr_assert(ts_alive(bystander), "the bystander chromium was killed");
+    free(out);
+}
+
 /* reap --timings: one line on stderr after the reap, with every phase by
  * the name the bench reads; the phases add up to no more than the total,
  * and the report on stdout is unchanged. */
