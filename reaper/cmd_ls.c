@@ -377,7 +377,7 @@ static void print_dirs_text(FILE *out, const struct session *s)
 {
     struct tracked_dir *d, *tmp;
     HASH_ITER(hh, s->dirs, d, tmp) {
-        fprintf(out, "dir %-13s %-7s ", d->from_mkdtemp ? "mkdtemp" : "user-data-dir",
+        fprintf(out, "dir %-13s %-7s ", d->shown_mkdtemp ? "mkdtemp" : "user-data-dir",
                 access(d->path, F_OK) == 0 ? "present" : "gone");
         text_escaped(out, d->path);
         fputc('\n', out);
@@ -419,7 +419,7 @@ static void print_session_json(FILE *out, const struct session *s, const struct 
     HASH_ITER(hh, s->dirs, d, tmp) {
         fprintf(out, "%s{\"path\":", first ? "" : ",");
         json_string(out, d->path);
-        fprintf(out, ",\"origin\":\"%s\",\"present\":%s}", d->from_mkdtemp ? "mkdtemp" : "user-data-dir",
+        fprintf(out, ",\"origin\":\"%s\",\"present\":%s}", d->shown_mkdtemp ? "mkdtemp" : "user-data-dir",
                 access(d->path, F_OK) == 0 ? "true" : "false");
         first = 0;
     }
@@ -431,9 +431,8 @@ static void print_session_json(FILE *out, const struct session *s, const struct 
                 i ? "," : "", (int)r->root->key.pid, role_name(r->root->role), round_state(r),
                 r->nmembers, round_live_members(rows, r), r->ndirs);
     }
-    const struct cr_registry_header *h = s->reg.hdr;
     fprintf(out, "],\"totals\":{\"rounds_reaped\":%u,\"processes_reaped\":%u,\"dirs_removed\":%u}}\n",
-            h->rounds_reaped, h->processes_reaped, h->dirs_removed);
+            s->rounds_reaped, s->processes_reaped, s->dirs_removed);
 }
 
 static int ls_session(uint32_t uid, const char *id, int tree, int json)
@@ -454,11 +453,10 @@ static int ls_session(uint32_t uid, const char *id, int tree, int json)
     if (json) {
         print_session_json(stdout, &s, &rows, &rs);
     } else {
-        const struct cr_registry_header *h = s.reg.hdr;
         printf("session %s: root %d (%s), %zu records in use, overflow %u; %zu rounds here, "
                "%u reaped so far (%u processes killed, %u directories removed)\n",
                s.id, (int)s.root_pid, session_root_alive(&s) ? "alive" : "dead", s.nentry_refs,
-               s.overflow, rs.n, h->rounds_reaped, h->processes_reaped, h->dirs_removed);
+               s.overflow, rs.n, s.rounds_reaped, s.processes_reaped, s.dirs_removed);
         shown_rounds = &rs;
         printf("%-8s %-8s %-16s %-7s %-10s %s %s\n", "PID", "PPID", "ROLE", "STATE", "SOURCE", "SEEN", "EXE");
         for (size_t i = 0; i < rows.n; i++) {

@@ -91,6 +91,7 @@ static struct tracked_dir *merge_dir(struct session *s, const struct cr_dir *d)
     }
     int reaped = CR_SLOT_STATE(d->state) == CR_SLOT_REAPED;
     t->reaped &= reaped;
+    t->shown_mkdtemp |= d->origin == CR_DIR_MKDTEMP;
     /* A record an earlier reap settled says nothing about the path now: the
      * bot may have made a directory of its own there since (a profile that
      * was absent when round 1 launched is not absent for round 2). */
@@ -352,6 +353,9 @@ static enum cr_registry_status session_load_as(struct session *s, uint32_t uid, 
     s->root_start_time = s->reg.hdr->root_start_time;
     s->entries = registry_entry_count(&s->reg);
     s->overflow = registry_overflow(&s->reg);
+    s->rounds_reaped = __atomic_load_n(&s->reg.hdr->rounds_reaped, __ATOMIC_ACQUIRE);
+    s->processes_reaped = __atomic_load_n(&s->reg.hdr->processes_reaped, __ATOMIC_ACQUIRE);
+    s->dirs_removed = __atomic_load_n(&s->reg.hdr->dirs_removed, __ATOMIC_ACQUIRE);
     /* a corrupt registry is refused whole: nothing in it can be trusted */
     st = check_header(s, why, why_len);
     /* its pids name other processes in another PID namespace: a reaper in a

@@ -44,6 +44,7 @@ struct tracked_dir {
     uint64_t dev, ino;    /* a mkdtemp record's, else the latest present-at-launch one's */
     int have_identity;
     int from_mkdtemp;
+    int shown_mkdtemp; /* for `ls`: some record, settled or not, says mkdtemp */
     pid_t creator;
     uint64_t creator_start; /* start time of the creating process */
     int creator_settled;    /* creator taken from a record an earlier reap settled */
@@ -70,6 +71,10 @@ struct session {
     pid_t root_pid;
     uint64_t root_start_time;
     uint32_t entries, overflow;
+    /* the header's totals, read before the records: a reap marks its
+     * records before it adds to them, so the records loaded reflect every
+     * reap these count (what `ls` prints is one moment's) */
+    uint32_t rounds_reaped, processes_reaped, dirs_removed;
     int writable; /* records may be marked reaped */
     int lock_fd;  /* held while writable: one reaper at a time */
     uint64_t reg_dev, reg_ino; /* the registry file: a live root maps it */
