@@ -79,6 +79,64 @@ static void registry_bind(struct cr_registry *reg, void *map, size_t size, uint3
     reg->dirs = (struct cr_dir *)((char *)map + CR_HEADER_SIZE + (size_t)entry_capacity * CR_ENTRY_SIZE);
 }
 
+/* Makes the registry's file, whole, and maps it.  With `unnamed`, as an
+ * O_TMPFILE in the registry directory that gets its name (linkat through
+ * /proc/self/fd) only once its header is complete: no reader, `ls` of
+ * every session included, ever finds it half made.  Otherwise under its
+ * name from the start, the magic written last.  The name must not exist. */
+static enum cr_registry_status registry_file_create(const char *path, const char *session, uint32_t entry_capacity,
+                                                    uint32_t dir_capacity, int unnamed, void **out)
+{
+    size_t size = registry_size_for(entry_capacity, dir_capacity);
+    int fd = unnamed ? open(CR_REGISTRY_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)
+                     : open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? CR_REG_EXISTS : CR_REG_IO;
+    /* the umask may have narrowed 0600 further; make it exactly 0600.  The
+     * space is allocated now, not on first write: a page fault on a full
+     * tmpfs is SIGBUS in whatever program the shim is running in. */
+    void *map = MAP_FAILED;
+    if (fchmod(fd, 0600) == 0 && ftruncate(fd, (off_t)size) == 0) {
+        int err = posix_fallocate(fd, 0, (off_t)size);
+        if (err == 0)
+            map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        else
+            errno = err;
+    }
+    if (map != MAP_FAILED) {
+        struct cr_registry_header *h = map;
+        h->version = CR_REGISTRY_VERSION;
+        h->header_size = CR_HEADER_SIZE;
+        h->entry_size = CR_ENTRY_SIZE;
+        h->entry_capacity = entry_capacity;
+        h->dir_size = CR_DIR_SIZE;
+        h->dir_capacity = dir_capacity;
+        h->owner_uid = (uint32_t)getuid();
+        h->created_unix = (uint64_t)time(NULL);
+        h->pidns = registry_own_pidns();
+        cr_strlcpy(h->session, session, sizeof h->session);
+        /* the magic goes last: a reader never sees a half-made header as valid */
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        memcpy(h->magic, CR_REGISTRY_MAGIC, sizeof h->magic);
+    }
+    char proc[40] = "/proc/self/fd/", num[16];
+    cr_utoa((uint32_t)fd, num, sizeof num);
+    cr_strlcat(proc, num, sizeof proc);
+    if (map != MAP_FAILED && (!unnamed || linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)) {
+        close(fd);
+        *out = map;
+        return CR_REG_OK;
+    }
+    int e = errno;
+    if (map != MAP_FAILED)
+        munmap(map, size);
+    if (!unnamed)
+        unlink(path);
+    close(fd);
+    errno = e;
+    return e == EEXIST ? CR_REG_EXISTS : CR_REG_IO;
+}
+
 enum cr_registry_status registry_create(struct cr_registry *reg, const char *session,
                                         uint32_t entry_capacity, uint32_t dir_capacity)
 {
@@ -89,45 +147,14 @@ enum cr_registry_status registry_create(struct cr_registry *reg, const char *ses
         errno = EINVAL;
         return CR_REG_IO;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return errno == EEXIST ? CR_REG_EXISTS : CR_REG_IO;
+    void *map = NULL;
+    enum cr_registry_status st = registry_file_create(path, session, entry_capacity, dir_capacity, 1, &map);
+    if (st == CR_REG_IO) /* no O_TMPFILE here, or no /proc to name it through */
+        st = registry_file_create(path, session, entry_capacity, dir_capacity, 0, &map);
+    if (st != CR_REG_OK)
+        return st;
     size_t size = registry_size_for(entry_capacity, dir_capacity);
-    /* the umask may have narrowed 0600 further; make it exactly 0600.  The
-     * space is allocated now, not on first write: a page fault on a full
-     * tmpfs is SIGBUS in whatever program the shim is running in. */
-    int err;
-    if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0 ||
-        ((err = posix_fallocate(fd, 0, (off_t)size)) != 0 && (errno = err))) {
-        int e = errno;
-        unlink(path);
-        close(fd);
-        errno = e;
-        return CR_REG_IO;
-    }
-    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    int e = errno;
-    close(fd);
-    if (map == MAP_FAILED) {
-        unlink(path);
-        errno = e;
-        return CR_REG_IO;
-    }
     regguard_add(map, size);
-    struct cr_registry_header *h = map;
-    h->version = CR_REGISTRY_VERSION;
-    h->header_size = CR_HEADER_SIZE;
-    h->entry_size = CR_ENTRY_SIZE;
-    h->entry_capacity = entry_capacity;
-    h->dir_size = CR_DIR_SIZE;
-    h->dir_capacity = dir_capacity;
-    h->owner_uid = (uint32_t)getuid();
-    h->created_unix = (uint64_t)time(NULL);
-    h->pidns = registry_own_pidns();
-    cr_strlcpy(h->session, session, sizeof h->session);
-    /* the magic goes last: a reader never sees a half-made header as valid */
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    memcpy(h->magic, CR_REGISTRY_MAGIC, sizeof h->magic);
     registry_bind(reg, map, size, entry_capacity, dir_capacity);
     return CR_REG_OK;
 }
