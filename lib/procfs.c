@@ -10,15 +10,25 @@
 int proc_path(char *buf, size_t cap, pid_t pid, const char *name)
 {
     char num[24];
-    if (pid > 0)
-        cr_utoa((uint64_t)pid, num, sizeof num);
-    else
-        cr_strlcpy(num, "self", sizeof num);
-    buf[0] = '\0';
-    cr_strlcat(buf, "/proc/", cap);
-    cr_strlcat(buf, num, cap);
-    cr_strlcat(buf, "/", cap);
-    return cr_strlcat(buf, name, cap) < cap ? 0 : -1;
+    size_t nlen = pid > 0 ? cr_utoa((uint64_t)pid, num, sizeof num) : cr_strlcpy(num, "self", sizeof num);
+    size_t namelen = strlen(name);
+    /* "/proc/" num "/" name: built with copies, it runs for every /proc read */
+    if (sizeof "/proc/" + nlen + 1 + namelen > cap) {
+        /* what fits, terminated */
+        if (cap) {
+            buf[0] = '\0';
+            cr_strlcat(buf, "/proc/", cap);
+            cr_strlcat(buf, num, cap);
+            cr_strlcat(buf, "/", cap);
+            cr_strlcat(buf, name, cap);
+        }
+        return -1;
+    }
+    memcpy(buf, "/proc/", 6);
+    memcpy(buf + 6, num, nlen);
+    buf[6 + nlen] = '/';
+    memcpy(buf + 7 + nlen, name, namelen + 1);
+    return 0;
 }
 
 int proc_file_read(pid_t pid, const char *name, char *buf, size_t cap, size_t *len)
@@ -271,21 +281,38 @@ struct value_copy {
 static int eat_value(void *ctx, const char *chunk, size_t n)
 {
     struct value_copy *v = ctx;
-    for (size_t i = 0; i < n; i++) {
-        char c = chunk[i];
+    for (size_t i = 0; i < n;) {
         if (v->pos == SIZE_MAX) {
-            v->pos = c == '\0' ? 0 : SIZE_MAX;
+            /* skip the rest of an entry that differs */
+            const char *nul = memchr(chunk + i, '\0', n - i);
+            if (!nul)
+                return 0;
+            i = (size_t)(nul - chunk) + 1;
+            v->pos = 0;
+        } else if (v->pos == 0 && n - i >= v->want) {
+            /* "name=" whole in this chunk: one comparison (an entry that
+             * ends sooner differs at its NUL, which the skip then finds) */
+            int same = memcmp(chunk + i, v->name, v->want - 1) == 0 && chunk[i + v->want - 1] == '=';
+            v->pos = same ? v->want : SIZE_MAX;
+            i += same ? v->want : 0;
         } else if (v->pos < v->want) {
+            /* "name=" split across two reads: byte by byte */
+            char c = chunk[i++];
             char expect = v->pos + 1 == v->want ? '=' : v->name[v->pos];
             v->pos = c == expect ? v->pos + 1 : c == '\0' ? 0 : SIZE_MAX;
-        } else if (c == '\0') {
-            return 1;
         } else {
-            if ((size_t)v->len + 1 < v->cap) {
-                v->out[v->len] = c;
-                v->out[v->len + 1] = '\0';
+            const char *nul = memchr(chunk + i, '\0', n - i);
+            size_t take = nul ? (size_t)(nul - (chunk + i)) : n - i;
+            size_t room = v->cap > (size_t)v->len + 1 ? v->cap - (size_t)v->len - 1 : 0;
+            if (room) {
+                size_t c = take < room ? take : room;
+                memcpy(v->out + v->len, chunk + i, c);
+                v->out[(size_t)v->len + c] = '\0';
             }
-            v->len++;
+            v->len += (long)take;
+            if (nul)
+                return 1;
+            return 0;
         }
     }
     return 0;

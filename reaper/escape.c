@@ -28,16 +28,36 @@ size_t utf8_sequence(const unsigned char *p, uint32_t *cp)
     return len;
 }
 
+/* How many bytes from p on print as they are: printable ASCII but '\\',
+ * and valid UTF-8 outside the C1 controls. */
+static size_t plain_run(const unsigned char *p)
+{
+    size_t n = 0;
+    for (;;) {
+        if (p[n] >= 0x20 && p[n] < 0x7f && p[n] != '\\') {
+            n++;
+            continue;
+        }
+        uint32_t cp;
+        size_t len = p[n] >= 0x80 ? utf8_sequence(p + n, &cp) : 0;
+        if (!len || (cp >= 0x80 && cp < 0xa0))
+            return n;
+        n += len;
+    }
+}
+
 void text_escaped(FILE *out, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        uint32_t cp;
-        size_t len = utf8_sequence(p, &cp);
-        if (len && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp != '\\') {
-            fwrite(p, 1, len, out);
-            p += len;
+        /* a whole run at once: a report prints thousands of these */
+        size_t plain = plain_run(p);
+        if (plain) {
+            fwrite(p, 1, plain, out);
+            p += plain;
             continue;
         }
+        uint32_t cp;
+        size_t len = utf8_sequence(p, &cp);
         switch (*p) {
         case '\\': fputs("\\\\", out); break;
         case '\n': fputs("\\n", out); break;

@@ -503,6 +503,31 @@ Test(procfs, environ_value)
     cr_expect_eq(proc_environ_value(pid, "CHROMEREAPER_SESSION", v, sizeof v), -2, "gone");
 }
 
+/* The environment is read 16 KiB at a time: a name or a value that
+ * straddles two reads is found and copied whole. */
+Test(procfs, environ_value_across_reads)
+{
+    static const size_t before[] = {1, 5, 20, 21, 22, 24, 25};
+    for (size_t k = 0; k < sizeof before / sizeof *before; k++) {
+        size_t filler_len = 16384 - before[k]; /* with its NUL */
+        char *filler = malloc(filler_len);
+        cr_assert_not_null(filler);
+        memset(filler, 'x', filler_len - 1);
+        memcpy(filler, "F=", 2);
+        filler[filler_len - 1] = '\0';
+        char *const envp[] = {filler, "CHROMEREAPER_SESSION=abc", "LAST=1", NULL};
+        pid_t pid = spawn_env(sleep_argv, envp);
+        char v[8];
+        cr_expect_eq(proc_environ_value(pid, "CHROMEREAPER_SESSION", v, sizeof v), 3, "%zu bytes before the boundary",
+                     before[k]);
+        cr_expect_str_eq(v, "abc");
+        cr_expect_eq(proc_environ_value(pid, "LAST", v, sizeof v), 1);
+        cr_expect_eq(proc_environ_value(pid, "SESSION", v, sizeof v), -1, "a suffix of a name is no name");
+        ut_kill_wait(pid);
+        free(filler);
+    }
+}
+
 Test(procfs, maps_file)
 {
     char path[] = "/tmp/crtest-maps-XXXXXX";
