@@ -177,7 +177,7 @@ void shim_env_open(struct shim_env *e, char *const envp[], char *stack, int for_
         munmap(map, size);
         map = MAP_FAILED;
     }
-    errno = saved;
+    shim_errno_restore(saved);
     if (map == MAP_FAILED) {
         /* the child runs untracked, with the caller's environment as given */
         if (!__atomic_exchange_n(&warned_untracked, 1, __ATOMIC_RELAXED))
@@ -199,5 +199,5 @@ void shim_env_close(struct shim_env *e)
         munmap(e->map, e->len);
     e->map = NULL;
     e->pending = -1;
-    errno = saved;
+    shim_errno_restore(saved);
 }

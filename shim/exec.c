@@ -63,7 +63,7 @@ static int exec_session(const struct exec_call *c, const char *exe, char *const 
     int saved = errno;
     /* still running the old image: say so, so the role is not misread */
     shim_record_process(0, CR_SEEN_EXEC_FAILED, NULL, NULL, 0, 0);
-    errno = saved;
+    shim_errno_restore(saved);
     return rc;
 }
 

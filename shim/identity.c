@@ -19,7 +19,11 @@
  * the child can bracket its own start (the mark, copied with the memory,
  * was written before the kernel copied it; any older mark is earlier
  * still, so it is a lower bound whatever created the child) with a reading
- * taken when it needs its identity (its exec wrapper).  Only the thread
+ * taken when it needs its identity (its exec wrapper).  The mark moves only
+ * when the clock has left its tick: an older mark in the same tick
+ * brackets the same tick, and every write of the page that holds it costs
+ * a copy-on-write fault after a fork (the page is shared with the last
+ * child), one per fork instead of one per tick.  Only the thread
  * itself writes its mark, so a vfork child, which shares it while its
  * parent thread is suspended, reads what was there at the vfork.  A child
  * that shares our memory while our thread runs on (clone with CLONE_VM and
@@ -70,14 +74,15 @@ static uint64_t boottime_ns(void)
     uint64_t ns = 0;
     if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
         ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    errno = saved;
+    shim_errno_restore(saved);
     return ns;
 }
 
 uint64_t shim_creation_mark(void)
 {
     uint64_t now = boottime_ns();
-    creation_mark = now;
+    if (!tick_ns || now / tick_ns != creation_mark / tick_ns)
+        creation_mark = now;
     return now;
 }
 

@@ -6,6 +6,7 @@
 #ifndef CHROMEREAPER_SHIM_H
 #define CHROMEREAPER_SHIM_H
 
+#include <errno.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stddef.h>
@@ -42,6 +43,15 @@ extern struct shim_real shim_real;
  * .preinit_array), and some functions are resolved on first use. */
 void shim_resolve_real(void);
 #define SHIM_REAL(f) (shim_real.f ? shim_real.f : (shim_resolve_real(), shim_real.f))
+
+/* errno put back as the caller had it, written only if it changed: after
+ * a fork the page that holds it is shared with the child until either
+ * writes it, and a write costs the parent a copy-on-write fault. */
+static inline void shim_errno_restore(int saved)
+{
+    if (errno != saved)
+        errno = saved;
+}
 
 /* 1 once the constructor found a usable registry. */
 int shim_active(void);

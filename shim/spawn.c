@@ -36,7 +36,7 @@ int shim_spawn(shim_spawn_fn real, pid_t *pid, const char *file,
             *pid = child;
         shim_record_process(child, CR_SEEN_SPAWN, file, (const char *const *)argv, before, after);
     }
-    errno = saved;
+    shim_errno_restore(saved);
     return rc;
 }
 

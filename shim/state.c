@@ -27,6 +27,10 @@ static int active;
  * and a store past its end would be SIGBUS in the host. */
 static char registry_file[128];
 static struct stat registry_id;
+/* The page of the mapping that holds the file's last byte (set with the
+ * mapping): while the file still has that page, it has every page we map. */
+static const char *registry_last_page;
+static size_t page_bytes;
 static enum cr_role own_role = CR_ROLE_UNKNOWN;
 static int log_level = 1;
 
@@ -94,6 +98,7 @@ void shim_forked_by_zygote(int parent_was_ns_init)
     active = 0;
     detached = 1;
     /* zygote_mark stays: it ties this process to the session */
+    registry_last_page = NULL;
     munmap(registry.hdr, registry.map_size);
     memset(&registry, 0, sizeof registry);
 }
@@ -107,24 +112,43 @@ enum cr_role shim_classify(const char *exe, const char *const *argv)
     return role_classify(exe, argv);
 }
 
+/* Is that page still in the file?  mincore(2) reports it resident when our
+ * page table maps it or the file's page cache holds it, and truncation
+ * takes it out of both; a page swapped out reads as absent, and then the
+ * slower check below decides.  No path walk, no descriptor, and it is the
+ * mapped file itself that is asked, under whatever name. */
+static int last_page_resident(void)
+{
+    unsigned char v = 0;
+    return registry_last_page && mincore((void *)registry_last_page, page_bytes, &v) == 0 && (v & 1);
+}
+
 /* `pid` 0 is this process, which may be a vfork child: no writes to
  * anything but the stack and the registry. */
 /* Is the file still the one we mapped, at least as long?  Checked before
  * each append (a syscall; a truncation in the moment between the check
- * and the store is not caught).  When it is not, the mapping is swapped
+ * and the store is not caught): mincore on the last page, and when that
+ * page is not resident, a stat of the path (the file's identity and
+ * size), after which the page is read once so that the next check finds
+ * it resident.  When the file changed, the mapping is swapped
  * for anonymous memory in place (a thread appending right now writes
  * there harmlessly) and the process goes on untracked, with one warning.
  * In a vfork child this is the parent's memory too, which is right: the
  * parent's registry changed as well. */
 static int registry_intact(void)
 {
+    if (last_page_resident())
+        return 1;
     struct stat st;
     int saved = errno;
     int same = stat(registry_file, &st) == 0 && st.st_dev == registry_id.st_dev &&
                st.st_ino == registry_id.st_ino && (size_t)st.st_size >= registry.map_size;
-    errno = saved;
-    if (same)
+    shim_errno_restore(saved);
+    if (same) {
+        if (registry_last_page)
+            (void)*(const volatile char *)registry_last_page;
         return 1;
+    }
     static int warned;
     if (__atomic_exchange_n(&active, 0, __ATOMIC_ACQ_REL)) {
         mmap(registry.hdr, registry.map_size, PROT_READ | PROT_WRITE,
@@ -132,7 +156,7 @@ static int registry_intact(void)
         if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
             shim_log(1, "the session's registry was truncated or replaced, not tracking", NULL);
     }
-    errno = saved;
+    shim_errno_restore(saved);
     return 0;
 }
 
@@ -178,7 +202,7 @@ void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *co
         warn_full(&registry);
     if (udd && role_is_browser_stack(role))
         shim_record_dir(udd, CR_DIR_USER_DATA_DIR);
-    errno = saved;
+    shim_errno_restore(saved);
 }
 
 /* A zygote's child holds no registry; the directories it makes (a utility
@@ -227,7 +251,7 @@ void shim_record_dir(const char *path, unsigned origin)
             warn_full(&registry);
     } else
         append_dir_detached(&d, path);
-    errno = saved;
+    shim_errno_restore(saved);
 }
 
 static void *resolve(const char *name)
@@ -341,6 +365,11 @@ static int open_or_create_session(int *created)
         disable("registry unusable, not tracking: ", "it vanished as it was opened");
         return -1;
     }
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0) {
+        page_bytes = (size_t)page;
+        registry_last_page = (const char *)registry.hdr + (registry.map_size - 1) / page_bytes * page_bytes;
+    }
     return 0;
 }
 
@@ -400,7 +429,7 @@ void shim_resolve_real(void)
         shim_real.system = resolve("system");
     if (!shim_real.popen)
         shim_real.popen = resolve("popen");
-    errno = saved;
+    shim_errno_restore(saved);
 }
 
 /* Does LD_PRELOAD name this library (the same file, under any name)?  A
@@ -529,5 +558,5 @@ __attribute__((constructor)) static void shim_init(int argc, char **argv)
         if (own_role == CR_ROLE_ZYGOTE)
             map_zygote_mark();
     }
-    errno = saved;
+    shim_errno_restore(saved);
 }

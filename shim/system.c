@@ -125,7 +125,7 @@ __attribute__((visibility("default"))) int system(const char *command)
     int rc = real(wrapped ? wrapped : command);
     int saved = errno;
     free(wrapped);
-    errno = saved;
+    shim_errno_restore(saved);
     return rc;
 }
 
@@ -140,6 +140,6 @@ __attribute__((visibility("default"))) FILE *popen(const char *command, const ch
     FILE *f = real(wrapped ? wrapped : command, mode);
     int saved = errno;
     free(wrapped);
-    errno = saved;
+    shim_errno_restore(saved);
     return f;
 }

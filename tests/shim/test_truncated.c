@@ -133,6 +133,51 @@ Test(registry_changed, the_host_survives_an_extended_registry)
     host_after_resize(64 << 20);
 }
 
+/* Records of session `id` whose exe is `exe`. */
+static int records_of(const char *id, const char *exe)
+{
+    struct cr_registry reg;
+    cr_assert_eq(registry_open(&reg, (uint32_t)getuid(), id, 0, NULL, 0), CR_REG_OK);
+    int n = 0;
+    struct cr_entry e;
+    for (uint32_t i = 0; i < registry_entry_count(&reg); i++)
+        if (registry_entry_read(&reg, i, &e) && strcmp(e.exe, exe) == 0)
+            n++;
+    registry_close(&reg);
+    return n;
+}
+
+/* The library's quick check asks whether the registry's last page is still
+ * in the file; a page that is merely not resident (swapped out, or a hole
+ * punched in it, as here) is no truncation: the host goes on tracked, with
+ * no warning. */
+Test(registry_changed, a_hole_in_the_last_page_is_no_truncation)
+{
+    struct cr_registry reg;
+    ts_session_create(session, sizeof session, &reg);
+    size_t size = reg.map_size;
+    registry_close(&reg);
+    char script[600];
+    snprintf(script, sizeof script, "read x < %s/go; /bin/true; echo done", tmp);
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    const char *out = ts_join(tmp, "out");
+    host = ts_spawn(argv, session, out);
+    int go = wait_reader(host);
+    int fd = open(ts_registry_file((uint32_t)getuid(), session), O_RDWR | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    off_t last = (off_t)((size - 1) / 4096 * 4096);
+    cr_assert_eq(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, last, (off_t)size - last), 0);
+    close(fd);
+    release(go);
+    int st = ts_waitpid(host, 30);
+    host = -1;
+    char *text = ts_slurp(out);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the host died (%#x): %s", st, text);
+    cr_expect_eq(count(text, "chromereaper:"), 0, "a warning: %s", text);
+    cr_expect_eq(records_of(session, "/bin/true"), 1, "the exec after the hole was not recorded");
+    free(text);
+}
+
 /* A fixture browser started in the background by the script, and its
  * processes once it is ready. */
 static void browser_ready(void)
