@@ -417,17 +417,34 @@ static void publish(void *slot, const void *src, size_t size, uint64_t seq, uint
     __atomic_store_n((uint32_t *)slot, CR_SLOT_WORD(CR_SLOT_COMMITTED, seq), __ATOMIC_RELEASE);
 }
 
-int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e)
+struct cr_entry *registry_entry_reserve(struct cr_registry *reg, uint64_t *seq)
 {
     struct cr_registry_header *h = reg->hdr;
-    uint64_t seq;
     int64_t i = claim_slot((char *)reg->entries, CR_ENTRY_SIZE, reg->entry_capacity, &h->entry_next,
-                           &seq);
-    if (i >= 0)
-        publish(&reg->entries[i], e, sizeof *e, seq, &reg->entries[i].seq);
-    else
+                           seq);
+    if (i < 0) {
         __atomic_fetch_add(&h->entry_overflow, 1, __ATOMIC_RELAXED);
-    return i;
+        return NULL;
+    }
+    struct cr_entry *slot = &reg->entries[i];
+    memset((char *)slot + sizeof slot->state, 0, sizeof *slot - sizeof slot->state);
+    return slot;
+}
+
+void registry_entry_publish(struct cr_entry *slot, uint64_t seq)
+{
+    slot->seq = seq;
+    __atomic_store_n(&slot->state, CR_SLOT_WORD(CR_SLOT_COMMITTED, seq), __ATOMIC_RELEASE);
+}
+
+int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e)
+{
+    uint64_t seq;
+    struct cr_entry *slot = registry_entry_reserve(reg, &seq);
+    if (!slot)
+        return -1;
+    publish(slot, e, sizeof *e, seq, &slot->seq);
+    return slot - reg->entries;
 }
 
 /* A directory slot, reclaimed from a gone directory when the table is full;

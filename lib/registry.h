@@ -241,6 +241,13 @@ void registry_set_root(struct cr_registry *reg, pid_t pid, uint64_t start_time);
  * reaper settled, or of a mkdtemp directory verifiably gone (nothing, or
  * another inode, at its path).  Async-signal-safe. */
 int64_t registry_append(struct cr_registry *reg, const struct cr_entry *e);
+/* The same filled in place: a slot claimed (RESERVED) and cleared but for
+ * its state word, or NULL when none is free (counted as overflow); the
+ * caller fills its fields and publishes it.  No whole record on the
+ * caller's stack: a fork child's stack pages are copied on its first write
+ * to each.  Async-signal-safe. */
+struct cr_entry *registry_entry_reserve(struct cr_registry *reg, uint64_t *seq);
+void registry_entry_publish(struct cr_entry *slot, uint64_t seq);
 int64_t registry_append_dir(struct cr_registry *reg, const struct cr_dir *d);
 /* The same with the path copied straight into the slot (truncated to fit):
  * no whole record on the caller's stack, which may be a small thread's. */

@@ -154,6 +154,13 @@ void shim_env_reclaim(pid_t child)
         }
 }
 
+int shim_env_carries_session(char *const envp[])
+{
+    struct env_scan s;
+    scan(envp, &s);
+    return s.has_session && s.preload_ok;
+}
+
 static int warned_untracked;
 
 void shim_env_open(struct shim_env *e, char *const envp[], char *stack, int for_exec)

@@ -41,9 +41,10 @@ static int exec_real(const struct exec_call *c, char *const argv[], char *const 
     return -1;
 }
 
-/* The exec with the session put back into envp.  Its own frame: the
- * buffer is reserved below the record's frames, not above them (a fork
- * child's stack pages are copied on its first write to each). */
+/* The exec with the session put back into envp.  Its own frame, entered
+ * only when envp lacks something: a fork child's stack pages are copied on
+ * its first write to each, and the buffer would take the frames below it
+ * onto another page. */
 __attribute__((noinline)) static int exec_with_session(const struct exec_call *c,
                                                        char *const argv[], char *const envp[])
 {
@@ -59,7 +60,8 @@ static int exec_session(const struct exec_call *c, const char *exe, char *const 
                         char *const envp[])
 {
     shim_record_process(0, CR_SEEN_EXEC, exe, (const char *const *)argv, 0, 0);
-    int rc = exec_with_session(c, argv, envp);
+    int rc = shim_env_carries_session(envp) ? exec_real(c, argv, envp)
+                                             : exec_with_session(c, argv, envp);
     int saved = errno;
     /* still running the old image: say so, so the role is not misread */
     shim_record_process(0, CR_SEEN_EXEC_FAILED, NULL, NULL, 0, 0);

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "rawsys.h"
 #include "registry.h"
 #include "shim.h"
 
@@ -54,7 +55,7 @@ static struct {
  * be read (Chrome's sandbox chroots its zygote to an empty directory). */
 static int looks_nested(void)
 {
-    return self.nested || getpid() == 1 || getppid() == 0;
+    return self.nested || shim_getpid() == 1 || shim_getppid() == 0;
 }
 
 static uint64_t tick_ns; /* nanoseconds per USER_HZ tick; 0: never bracket */
@@ -116,7 +117,7 @@ void shim_identity_init(void)
 {
     struct proc_stat st;
     take_clock_tick();
-    self.getpid = getpid();
+    self.getpid = shim_getpid();
     if (proc_stat_read(0, &st) == 0) {
         self.pid = st.pid;
         self.ppid = st.ppid;
@@ -141,7 +142,7 @@ void shim_identity_adopt(const struct cr_entry *e)
 
 int shim_identity_start(pid_t *pid, uint64_t *start_time)
 {
-    if (!self.known || getpid() != self.getpid)
+    if (!self.known || shim_getpid() != self.getpid)
         return -1;
     *pid = self.pid;
     *start_time = self.start_time;
@@ -153,13 +154,13 @@ int shim_identity_start(pid_t *pid, uint64_t *start_time)
  * in the same PID namespace (a child in a new one sees its parent as 0). */
 static int own_proc_pid(pid_t *pid, int *nested)
 {
-    pid_t me = getpid();
+    pid_t me = shim_getpid();
     if (self.getpid && me == self.getpid && (self.known || self.nested)) {
         *pid = self.known ? self.pid : me;
         *nested = self.nested;
         return 0;
     }
-    if (self.known && !self.nested && getppid() == self.pid) {
+    if (self.known && !self.nested && shim_getppid() == self.pid) {
         *pid = me;
         *nested = 0;
         return 0;
@@ -167,26 +168,36 @@ static int own_proc_pid(pid_t *pid, int *nested)
     return -1;
 }
 
+/* proc_stat_read with errno as it was: the record path leaves errno
+ * alone on its quick paths and so never saves it. */
+static int stat_read(pid_t pid, struct proc_stat *st)
+{
+    int saved = errno;
+    int rc = proc_stat_read(pid, st);
+    shim_errno_restore(saved);
+    return rc;
+}
+
 /* The identity from /proc, as before there was a cache: what a process
  * that is neither the cached one nor its child goes by. */
 static void self_from_proc(struct cr_entry *e)
 {
     struct proc_stat st;
-    if (proc_stat_read(0, &st) == 0) {
+    if (stat_read(0, &st) == 0) {
         e->pid = st.pid;
         e->ppid = st.ppid;
         e->start_time = st.start_time;
         return;
     }
-    e->pid = getpid();
-    e->ppid = getppid();
+    e->pid = shim_getpid();
+    e->ppid = shim_getppid();
     if (looks_nested())
         e->flags |= CR_ENTRY_PIDNS;
 }
 
 void shim_identity_self(struct cr_entry *e)
 {
-    pid_t me = getpid();
+    pid_t me = shim_getpid();
     if (self.known && me == self.getpid) {
         e->pid = self.pid;
         e->ppid = self.ppid;
@@ -194,9 +205,9 @@ void shim_identity_self(struct cr_entry *e)
         return;
     }
     uint64_t tick;
-    if (self.known && !self.nested && getppid() == self.pid &&
+    if (self.known && !self.nested && shim_getppid() == self.pid &&
         !__atomic_load_n(&shares_memory_with_children, __ATOMIC_SEQ_CST) &&
-        bracketed_tick(creation_mark, boottime_ns(), &tick)) {
+        bracketed_tick(creation_mark, shim_boottime_raw_ns(), &tick)) {
         e->pid = me;
         e->ppid = self.pid;
         e->start_time = tick;
@@ -212,13 +223,13 @@ void shim_identity_child(struct cr_entry *e, pid_t pid, uint64_t before, uint64_
     e->pid = pid;
     if (own_proc_pid(&own, &nested) < 0) {
         struct proc_stat me;
-        int self_ok = proc_stat_read(0, &me) == 0;
-        nested = self_ok ? me.pid != getpid() : looks_nested();
-        own = self_ok ? me.pid : getpid();
+        int self_ok = stat_read(0, &me) == 0;
+        nested = self_ok ? me.pid != shim_getpid() : looks_nested();
+        own = self_ok ? me.pid : shim_getpid();
     }
     if (nested) {
         /* /proc/<pid> would name some other process */
-        e->ppid = getpid();
+        e->ppid = shim_getpid();
         e->flags |= CR_ENTRY_PIDNS;
         return;
     }
@@ -227,6 +238,6 @@ void shim_identity_child(struct cr_entry *e, pid_t pid, uint64_t before, uint64_
     struct proc_stat st;
     if (bracketed_tick(before, after, &tick))
         e->start_time = tick;
-    else if (proc_stat_read(pid, &st) == 0)
+    else if (stat_read(pid, &st) == 0)
         e->start_time = st.start_time;
 }

@@ -122,6 +122,9 @@ struct shim_env {
     int pending;
 };
 void shim_env_open(struct shim_env *e, char *const envp[], char *stack, int for_exec);
+/* 1 when `envp` has our LD_PRELOAD entry and a session already: it goes to
+ * the child as it is, and no buffer is needed. */
+int shim_env_carries_session(char *const envp[]);
 void shim_env_close(struct shim_env *e);
 /* In the parent, once a vfork child has exec'd or exited: unmaps what it
  * mapped for its exec. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "rawsys.h"
 #include "registry.h"
 #include "safestr.h"
 #include "shim.h"
@@ -50,8 +51,10 @@ void shim_log(int level, const char *a, const char *b)
     if (b)
         cr_strlcat(line, b, sizeof line);
     cr_strlcat(line, "\n", sizeof line);
+    int saved = errno;
     ssize_t rc = write(2, line, strnlen(line, sizeof line));
     (void)rc;
+    shim_errno_restore(saved);
 }
 
 static int parse_log_level(const char *s)
@@ -107,8 +110,12 @@ enum cr_role shim_classify(const char *exe, const char *const *argv)
 {
     /* the Go/Rust/runc re-exec: /proc/self/exe is this very image */
     char self[CR_EXE_MAX];
-    if (exe && strcmp(exe, "/proc/self/exe") == 0 && proc_exe_read(0, self, sizeof self) == 0)
-        exe = self;
+    if (exe && strcmp(exe, "/proc/self/exe") == 0) {
+        int saved = errno;
+        if (proc_exe_read(0, self, sizeof self) == 0)
+            exe = self;
+        shim_errno_restore(saved);
+    }
     return role_classify(exe, argv);
 }
 
@@ -120,7 +127,7 @@ enum cr_role shim_classify(const char *exe, const char *const *argv)
 static int last_page_resident(void)
 {
     unsigned char v = 0;
-    return registry_last_page && mincore((void *)registry_last_page, page_bytes, &v) == 0 && (v & 1);
+    return registry_last_page && shim_mincore((void *)registry_last_page, page_bytes, &v) == 0 && (v & 1);
 }
 
 /* `pid` 0 is this process, which may be a vfork child: no writes to
@@ -170,39 +177,48 @@ static void warn_full(struct cr_registry *reg)
                     "recorded (keep the watchdog, or run the bot under `chromereaper run`)", NULL);
 }
 
+/* Built in the registry's slot itself, not on the stack (see
+ * registry_entry_reserve), and without touching errno on the usual path:
+ * a fork child about to exec pays a page fault for every page it is the
+ * first to touch (the slower paths put errno back themselves). */
 void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv,
                          uint64_t before, uint64_t after)
 {
     if (!active || !registry_intact())
         return;
-    int saved = errno;
-    struct cr_entry e;
-    memset(&e, 0, sizeof e);
+    uint64_t seq;
+    struct cr_entry *e = registry_entry_reserve(&registry, &seq);
+    if (!e) {
+        warn_full(&registry);
+        return;
+    }
     if (pid > 0)
-        shim_identity_child(&e, pid, before, after);
+        shim_identity_child(e, pid, before, after);
     else
-        shim_identity_self(&e);
-    e.seen_by = (uint32_t)seen_by;
+        shim_identity_self(e);
+    e->seen_by = (uint32_t)seen_by;
     enum cr_role role;
     const char *udd = NULL;
     /* the Go/Rust/runc re-exec: the record names the image itself (this
      * record is the new image's only one: its constructor adopts it) */
-    if (exe && strcmp(exe, "/proc/self/exe") == 0 && proc_exe_read(0, e.exe, sizeof e.exe) == 0)
-        exe = e.exe;
+    if (exe && strcmp(exe, "/proc/self/exe") == 0) {
+        int saved = errno;
+        if (proc_exe_read(0, e->exe, sizeof e->exe) == 0)
+            exe = e->exe;
+        shim_errno_restore(saved);
+    }
     if (argv) {
         role = shim_classify(exe, argv);
         udd = role_user_data_dir_argv(argv);
     } else {
         role = seen_by == CR_SEEN_FORK ? role_of_fork_child(own_role) : own_role;
     }
-    e.role = role;
-    if (exe != e.exe)
-        cr_strlcpy(e.exe, exe ? exe : "", sizeof e.exe);
-    if (registry_append(&registry, &e) < 0)
-        warn_full(&registry);
+    e->role = role;
+    if (exe != e->exe)
+        cr_strlcpy(e->exe, exe ? exe : "", sizeof e->exe);
+    registry_entry_publish(e, seq);
     if (udd && role_is_browser_stack(role))
         shim_record_dir(udd, CR_DIR_USER_DATA_DIR);
-    shim_errno_restore(saved);
 }
 
 /* A zygote's child holds no registry; the directories it makes (a utility
@@ -365,9 +381,9 @@ static int open_or_create_session(int *created)
         disable("registry unusable, not tracking: ", "it vanished as it was opened");
         return -1;
     }
-    long page = sysconf(_SC_PAGESIZE);
+    unsigned long page = getauxval(AT_PAGESZ);
     if (page > 0) {
-        page_bytes = (size_t)page;
+        page_bytes = page;
         registry_last_page = (const char *)registry.hdr + (registry.map_size - 1) / page_bytes * page_bytes;
     }
     return 0;
@@ -486,7 +502,7 @@ static int stays_passive(void)
 static int recorded_by_exec(void)
 {
     struct cr_entry e, failed;
-    pid_t me = getpid(), parent = getppid();
+    pid_t me = shim_getpid(), parent = shim_getppid();
     if (me == 1 || parent == 0 || !registry_entry_recent(&registry, 16, me, CR_SEEN_EXEC, &e) ||
         e.ppid != parent || (e.flags & CR_ENTRY_PIDNS) || !e.start_time)
         return 0;

@@ -397,6 +397,46 @@ Test(registry, append_iterate_read)
     registry_close(&reg);
 }
 
+/* An entry filled in place: the slot comes cleared even when it is a
+ * recycled one full of an older record, and no reader sees it before it is
+ * published. */
+Test(registry, reserve_clears_the_slot_and_publish_shows_it)
+{
+    struct cr_registry reg;
+    char session[CR_SESSION_MAX];
+    ut_registry_create(&reg, session, 1, 0);
+    struct cr_entry old;
+    ut_entry_make(&old, 7, 1);
+    cr_assert_eq(registry_append(&reg, &old), 0);
+    cr_assert(registry_entry_transition(&reg, 0, 0, CR_SLOT_COMMITTED, CR_SLOT_EMPTY));
+
+    uint64_t seq;
+    struct cr_entry *slot = registry_entry_reserve(&reg, &seq);
+    cr_assert_not_null(slot);
+    cr_expect_eq(seq, 1u);
+    cr_expect_eq(CR_SLOT_STATE(slot->state), CR_SLOT_RESERVED);
+    struct cr_entry zero;
+    memset(&zero, 0, sizeof zero);
+    cr_expect_eq(memcmp((char *)slot + sizeof slot->state, (char *)&zero + sizeof zero.state,
+                        sizeof zero - sizeof zero.state), 0, "the older record shows through");
+    slot->pid = 42;
+    slot->seen_by = CR_SEEN_EXEC;
+    cr_strlcpy(slot->exe, "/bin/true", sizeof slot->exe);
+    struct cr_entry out;
+    cr_expect_not(registry_entry_read(&reg, 0, &out), "read before it was published");
+    /* the table is full while the slot is reserved */
+    cr_expect_null(registry_entry_reserve(&reg, &seq));
+    cr_expect_eq(registry_overflow(&reg), 1u);
+
+    registry_entry_publish(slot, 1);
+    cr_assert(registry_entry_read(&reg, 0, &out));
+    cr_expect_eq(out.pid, 42);
+    cr_expect_eq(out.seq, 1u);
+    cr_expect_eq(out.ppid, 0);
+    cr_expect_str_eq(out.exe, "/bin/true");
+    registry_close(&reg);
+}
+
 Test(registry, entry_read_copies_and_terminates)
 {
     struct cr_registry reg;
