@@ -120,9 +120,10 @@ $(BUILD)/fixtures/go_launcher_static: $(GO_SRC)
 # suite; leak, human and browserexe in tests/reaper/test_leak.c; launcher
 # in tests/reaper/test_launcher.c; pidlist in tests/reaper/test_pidlist.c; the circuit breaker and the leak gate in
 # tests/reaper/test_breaker_rules.c; pidns in tests/reaper/test_pidns_judge.c; the
-# reap's pin and record rules in tests/reaper/test_reaprules.c)
+# reap's pin and record rules in tests/reaper/test_reaprules.c; the process table in
+# tests/reaper/test_proctable.c)
 TESTED_REAPER_OBJ := $(addprefix $(BUILD)/obj/reaper/,dirpolicy.o leak.o human.o browserexe.o launcher.o log.o pidlist.o \
-                                                 reaprules.o \
+                                                 reaprules.o proctable.o pidfd.o \
                                                  session_limits.o leakrule.o pidns.o)
 
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ) $(TESTED_REAPER_OBJ)

@@ -43,7 +43,7 @@ int pidfd_signal(int pidfd, int sig)
 #endif
 }
 
-int pidfd_uid(int pidfd, uid_t *uid)
+int pidfd_uid(int pidfd, uid_t *uid, pid_t *ppid)
 {
     struct pidfd_info_v0 info = {.mask = PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_};
     if (ioctl(pidfd, PIDFD_GET_INFO_, &info) < 0)
@@ -53,6 +53,8 @@ int pidfd_uid(int pidfd, uid_t *uid)
         return -1;
     }
     *uid = (uid_t)info.ruid;
+    if (ppid)
+        *ppid = (pid_t)info.ppid; /* PIDFD_INFO_PID is always answered */
     return 0;
 }
 

@@ -13,12 +13,13 @@ int pidfd_pin(pid_t pid);
 /* Sends `sig` to the pinned process; 0, or -1 with errno (ESRCH: it exited). */
 int pidfd_signal(int pidfd, int sig);
 
-/* The real uid of the pinned process, from the kernel's PIDFD_GET_INFO
- * (Linux 6.13).  0 on success: the process had not been reaped when the
- * kernel answered, so it still held its pid.  -1 with errno ESRCH if it
- * has been reaped since it was pinned (its pid may be another's now), or
- * ENOTTY/EINVAL on kernels without the ioctl. */
-int pidfd_uid(int pidfd, uid_t *uid);
+/* The real uid and the parent of the pinned process, from the kernel's
+ * PIDFD_GET_INFO (Linux 6.13); ppid may be NULL.  0 on success: the
+ * process had not been reaped when the kernel answered, so it still held
+ * its pid.  -1 with errno ESRCH if it has been reaped since it was pinned
+ * (its pid may be another's now), or ENOTTY/EINVAL on kernels without the
+ * ioctl. */
+int pidfd_uid(int pidfd, uid_t *uid, pid_t *ppid);
 
 /* 1 if the pinned process has exited (a zombie included), 0 if not. */
 int pidfd_exited(int pidfd);

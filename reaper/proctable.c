@@ -24,9 +24,26 @@ static void add_child(struct proc_node *parent, pid_t child)
     parent->children[parent->nchildren++] = child;
 }
 
+/* Asks the kernel about the pinned process: the pin_facts it gives. */
+static void read_info(struct proctable *t, int fd, struct pin_facts *f, uid_t *uid, pid_t *ppid)
+{
+    f->info_read = f->info_gone = f->same_uid = 0;
+    if (pidfd_uid(fd, uid, ppid) == 0)
+        f->info_read = 1;
+    else if (errno == ESRCH)
+        f->info_gone = 1;
+    else
+        t->pin = 0; /* a kernel without PIDFD_GET_INFO: pin nothing */
+    f->same_uid = f->info_read && *uid == t->pin_uid;
+}
+
 /* Reads what /proc says about `pid` into `out`, pinning it first when the
  * table pins (pin_judge says when what was read is the pinned process's).
- * Returns 0, or -1 when there is nothing to add. */
+ * A process of the pinned uid is pinned with no /proc read at all: the
+ * kernel's answer for the pidfd gives its uid and parent, and its stat is
+ * read only when a reap looks at it (proctable_facts), after the scan,
+ * when the kills of what was judged meanwhile overlap it.  Returns 0, or
+ * -1 when there is nothing to add. */
 static int read_node(struct proctable *t, pid_t pid, struct proc_node *out)
 {
     struct pin_facts f = {0};
@@ -38,15 +55,15 @@ static int read_node(struct proctable *t, pid_t pid, struct proc_node *out)
     }
     struct proc_stat st;
     uid_t uid = 0;
-    f.stat_read = !f.open_gone && proc_stat_read(pid, &st) == 0;
-    if (f.pinned && f.stat_read) {
-        if (pidfd_uid(fd, &uid) == 0)
-            f.info_read = 1;
-        else if (errno == ESRCH)
-            f.info_gone = 1;
-        else
-            t->pin = 0; /* a kernel without PIDFD_GET_INFO: pin nothing */
-        f.same_uid = f.info_read && uid == t->pin_uid;
+    pid_t ppid = 0;
+    if (f.pinned)
+        read_info(t, fd, &f, &uid, &ppid);
+    if (!f.open_gone && !f.info_gone && !(f.info_read && f.same_uid)) {
+        f.stat_read = proc_stat_read(pid, &st) == 0;
+        /* another uid's, pinned: the stat is the pinned process's only if
+         * it still held its pid once the stat was read */
+        if (f.pinned && f.stat_read && f.info_read)
+            read_info(t, fd, &f, &uid, &ppid);
     }
     enum pin_verdict v = pin_judge(&f);
     if (v != PIN_KEEP && fd >= 0) {
@@ -56,17 +73,35 @@ static int read_node(struct proctable *t, pid_t pid, struct proc_node *out)
     /* a process that exits mid-scan is simply not in the snapshot */
     if (v == PIN_SKIP || (!f.info_read && proc_uid_read(pid, &uid) < 0))
         return -1;
-    *out = (struct proc_node){
-        .pid = pid,
-        .ppid = st.ppid,
-        .start_time = st.start_time,
-        .state = st.state,
-        .kthread = (st.flags & PROC_PF_KTHREAD) != 0,
-        .uid = uid,
-        .pidfd = fd,
-    };
+    *out = (struct proc_node){.pid = pid, .ppid = ppid, .uid = uid, .pidfd = fd};
+    if (f.stat_read) {
+        out->ppid = st.ppid;
+        out->start_time = st.start_time;
+        out->state = st.state;
+        out->kthread = (st.flags & PROC_PF_KTHREAD) != 0;
+        out->facts = 1;
+    }
     t->pinned += fd >= 0;
     return 0;
+}
+
+int proctable_facts(struct proc_node *n)
+{
+    if (n->facts == 0) {
+        struct proc_stat st;
+        uid_t uid;
+        /* the pid is pinned: the stat is this process's if it had not been
+         * reaped when the kernel answered for the pidfd after the read */
+        if (proc_stat_read(n->pid, &st) == 0 && pidfd_uid(n->pidfd, &uid, NULL) == 0) {
+            n->start_time = st.start_time;
+            n->state = st.state;
+            n->kthread = (st.flags & PROC_PF_KTHREAD) != 0;
+            n->facts = 1;
+        } else {
+            n->facts = -1;
+        }
+    }
+    return n->facts > 0 ? 0 : -1;
 }
 
 static void drop_node(struct proctable *t, struct proc_node *n)
@@ -93,7 +128,7 @@ static int node_stale(struct proc_node *n)
         uid_t uid;
         if (!n->exited)
             return 0;
-        if (pidfd_uid(n->pidfd, &uid) < 0)
+        if (pidfd_uid(n->pidfd, &uid, NULL) < 0)
             return 1;
         n->state = 'Z';
         return 0;
@@ -194,12 +229,21 @@ static long scan(struct proctable *t)
         HASH_ITER(hh, t->by_pid, n, tmp) {
             struct proc_node *parent = proctable_find(t, n->ppid);
             struct proc_stat st;
+            uid_t uid;
+            pid_t ppid;
             if (!parent || parent->fresh != scan || n->fresh == scan)
                 continue;
-            if (proc_stat_read(n->pid, &st) < 0 || st.start_time != n->start_time)
+            if (n->pidfd >= 0) {
+                /* pinned, and alive at the listing: its parent from the kernel */
+                if (pidfd_uid(n->pidfd, &uid, &ppid) < 0)
+                    drop_node(t, n);
+                else
+                    n->ppid = ppid;
+            } else if (proc_stat_read(n->pid, &st) < 0 || st.start_time != n->start_time) {
                 drop_node(t, n);
-            else
+            } else {
                 n->ppid = st.ppid;
+            }
         }
     }
     link_children(t);

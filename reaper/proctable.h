@@ -14,10 +14,13 @@
 struct proc_node {
     pid_t pid;
     pid_t ppid;
-    uint64_t start_time;
     uid_t uid;
+    /* from its stat: valid once proctable_facts said so (a pinned process
+     * of the table's uid is read when first needed) */
+    uint64_t start_time;
     char state;
     int kthread; /* kernel threads: never signalled, whatever names them */
+    int facts;   /* 1: the three above are read; 0: not yet; -1: it was gone */
     int pidfd;   /* pins this process (pinned snapshots), or -1 */
     int pidfd_taken; /* proctable_take_pidfd handed it on: its taker closes it */
     int cookie;  /* enum session_cookie + 1 once read; 0: not read yet */
@@ -59,6 +62,12 @@ int proctable_snapshot_pinned(struct proctable *t, uid_t uid, size_t budget);
 size_t proctable_refresh(struct proctable *t);
 
 /* The node's pidfd, from now on the caller's to close; -1 if none. */
+/* Reads the start time, state and kernel-thread flag of n if the scan
+ * left them for later (a pinned process of the table's uid).  0 if they
+ * are valid, -1 if the process was reaped before they could be read: it
+ * is to be treated as gone. */
+int proctable_facts(struct proc_node *n);
+
 int proctable_take_pidfd(struct proc_node *n);
 
 void proctable_free(struct proctable *t);

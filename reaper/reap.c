@@ -131,6 +131,13 @@ static void sweep_deaths(struct reap_result *r)
     free(who);
 }
 
+/* 1 if n is the process that started at `start` (its stat read now if
+ * the scan left it for later). */
+static int node_started(struct proc_node *n, uint64_t start)
+{
+    return n && proctable_facts(n) == 0 && n->start_time == start;
+}
+
 static struct target *find_target(const struct plan *p, pid_t pid)
 {
     struct target_slot *slot;
@@ -274,8 +281,8 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
                       const struct tracked *claim)
 {
     struct reap_result *r = p->r;
-    if (!n || find_target(p, n->pid))
-        return 0;
+    if (!n || find_target(p, n->pid) || proctable_facts(n) < 0)
+        return 0; /* planned already, or gone before its stat was read */
     struct process_facts f = {
         .init_or_kthread = n->pid <= 1 || n->kthread,
         .zombie = n->state == 'Z',
@@ -339,12 +346,12 @@ static struct kill_facts kill_facts_of(const struct plan *p, const struct target
     struct kill_facts f = {.done = t->dead || t->sent_kill, .plan_done = plan_done, .stopped = t->stopped,
                            .table_complete = 1};
     struct proc_node *n = proctable_find(&p->pt, t->pid);
-    if (!n || n->start_time != t->start_time)
+    if (!node_started(n, t->start_time))
         return f; /* gone from /proc: it has no child left to watch */
     for (size_t c = 0; c < n->nchildren; c++) {
         struct proc_node *cn = proctable_find(&p->pt, n->children[c]);
         struct target *ct = cn ? find_target(p, cn->pid) : NULL;
-        if (ct && ct->start_time == cn->start_time)
+        if (ct && node_started(cn, ct->start_time))
             f.children_alive += !ct->sent_kill && !ct->dead;
         else
             f.children_unjudged += cn != NULL;
@@ -408,7 +415,7 @@ static size_t add_descendants(struct plan *p)
     size_t added = 0;
     for (size_t i = 0; i < p->r->ntargets; i++) { /* grows while we iterate */
         struct proc_node *n = proctable_find(&p->pt, p->r->targets[i].pid);
-        if (!n || n->start_time != p->r->targets[i].start_time)
+        if (!node_started(n, p->r->targets[i].start_time))
             continue;
         for (size_t c = 0; c < n->nchildren; c++)
             added += (size_t)add_target(p, proctable_find(&p->pt, n->children[c]), FOUND_DESCENDANT, NULL);
@@ -493,7 +500,7 @@ static void observe_profiles(struct plan *p, struct dirseen *seen)
 {
     for (size_t i = 0; i < p->r->ntargets; i++) {
         struct proc_node *n = proctable_find(&p->pt, p->r->targets[i].pid);
-        if (n && n->user_data_dir && n->start_time == p->r->targets[i].start_time &&
+        if (n && n->user_data_dir && node_started(n, p->r->targets[i].start_time) &&
             n->cookie == (int)COOKIE_OURS + 1)
             dirseen_add(seen, n->user_data_dir);
     }
@@ -668,7 +675,7 @@ static void mark_reaped(struct plan *p, const struct dir_result *results,
         struct target *tg = find_target(p, t->key.pid);
         struct record_facts f = {
             .namespaced = (t->flags & CR_ENTRY_PIDNS) != 0,
-            .seen = n && n->start_time == t->key.start_time && n->state != 'Z',
+            .seen = node_started(n, t->key.start_time) && n->state != 'Z',
             .target = tg && tg->start_time == t->key.start_time,
         };
         f.target_dead = f.target && target_dead(tg);
@@ -779,7 +786,7 @@ int reap_session(struct session *s, const struct reap_options *opt, struct reap_
     struct tracked *t, *ttmp;
     HASH_ITER(hh, s->procs, t, ttmp) {
         struct proc_node *n = (t->flags & CR_ENTRY_PIDNS) ? NULL : proctable_find(&p.pt, t->key.pid);
-        if (n && n->start_time == t->key.start_time)
+        if (node_started(n, t->key.start_time))
             reaped[nreaped++] = t->key.pid;
     }
     struct reap_dirs_in in = {.s = s, .opt = opt, .seen = &seen, .reaped = reaped,
@@ -833,7 +840,7 @@ int reap_orphans(const struct tracked_key *keys, size_t n, uint32_t uid, const s
     lap(&p, &out->timings.scan);
     for (size_t i = 0; i < n; i++) {
         struct proc_node *node = proctable_find(&p.pt, keys[i].pid);
-        if (node && node->start_time == keys[i].start_time)
+        if (node_started(node, keys[i].start_time))
             add_target(&p, node, FOUND_ORPHAN, NULL);
     }
     add_descendants(&p);

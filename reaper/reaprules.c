@@ -2,12 +2,12 @@
 
 enum pin_verdict pin_judge(const struct pin_facts *f)
 {
-    /* reaped after the pin: the stat may describe a successor */
-    if (f->open_gone || !f->stat_read || f->info_gone)
+    /* reaped after the pin: what was read may describe a successor */
+    if (f->open_gone || f->info_gone)
         return PIN_SKIP;
     if (f->pinned && f->info_read && f->same_uid)
         return PIN_KEEP;
-    return PIN_UNPINNED;
+    return f->stat_read ? PIN_UNPINNED : PIN_SKIP;
 }
 
 enum kill_verdict kill_judge(const struct kill_facts *f)

@@ -11,16 +11,17 @@
  * kernel still had that process holding the pid after the read: a pid is
  * handed out again only once its process was reaped. */
 struct pin_facts {
-    int pinned;    /* a pidfd was opened on the pid before its stat was read */
+    int pinned;    /* a pidfd was opened on the pid first */
     int open_gone; /* opening one said there is no such process */
-    int stat_read; /* its stat was read */
-    int info_read; /* after the stat read, PIDFD_GET_INFO answered for the pinned process */
-    int info_gone; /* ... said it has been reaped since: the stat may be a successor's */
+    int stat_read; /* its stat was read (only when it is not kept pinned) */
+    int info_read; /* PIDFD_GET_INFO answered for the pinned process (after the stat, if read) */
+    int info_gone; /* ... said it has been reaped since: what was read may be a successor's */
     int same_uid;  /* its uid (from PIDFD_GET_INFO) is the one the table pins */
 };
 
 enum pin_verdict {
-    PIN_KEEP,     /* a node, pinned: what was read is the pinned process's */
+    PIN_KEEP,     /* a node, pinned: its stat is read when needed, and checked
+                     with the pidfd to be the pinned process's */
     PIN_UNPINNED, /* a node without a pidfd (its uid from /proc): whoever signals it
                      pins it then and checks its start time again */
     PIN_SKIP,     /* no node: gone, or what was read may be another process's */

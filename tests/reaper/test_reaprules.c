@@ -23,8 +23,11 @@ struct pin_row {
 };
 
 static const struct pin_row pin_rows[] = {
-    {"pinned, read, still its pid, the session's uid",
+    {"pinned, still its pid, the session's uid: its stat read when needed",
+     {.pinned = 1, .info_read = 1, .same_uid = 1}, PIN_KEEP},
+    {"pinned, another uid that became the session's while its stat was read",
      {.pinned = 1, .stat_read = 1, .info_read = 1, .same_uid = 1}, PIN_KEEP},
+    {"pinned, then reaped: no node", {.pinned = 1, .info_gone = 1}, PIN_SKIP},
     {"pinned and read, then reaped: the stat may be a successor's",
      {.pinned = 1, .stat_read = 1, .info_gone = 1}, PIN_SKIP},
     {"pinned, another uid: never a target, no descriptor held",
@@ -32,7 +35,8 @@ static const struct pin_row pin_rows[] = {
     {"pinned, a kernel without PIDFD_GET_INFO", {.pinned = 1, .stat_read = 1}, PIN_UNPINNED},
     {"no pidfd (budget spent, old kernel)", {.stat_read = 1}, PIN_UNPINNED},
     {"no such process when pinned", {.open_gone = 1}, PIN_SKIP},
-    {"pinned, exited before its stat was read", {.pinned = 1}, PIN_SKIP},
+    {"pinned, another uid, exited before its stat was read", {.pinned = 1, .info_read = 1}, PIN_SKIP},
+    {"pinned, a kernel without PIDFD_GET_INFO, exited before its stat was read", {.pinned = 1}, PIN_SKIP},
     {"unpinned, exited before its stat was read", {0}, PIN_SKIP},
 };
 
@@ -41,7 +45,9 @@ Test(reaprules, what_was_read_is_the_pinned_process_only_if_it_kept_its_pid)
     EXPECT_ROWS(pin_rows, pin_judge, pin_name);
 }
 
-/* Whatever else holds, a pidfd is kept only for what it provably read. */
+/* Whatever else holds, a pidfd is kept only for a process that still held
+ * its pid when the kernel answered for it, and a node without one only
+ * for what was read. */
 Test(reaprules, no_pin_is_kept_without_proof)
 {
     for (unsigned bits = 0; bits < (1u << 6); bits++) {
@@ -49,11 +55,13 @@ Test(reaprules, no_pin_is_kept_without_proof)
             .pinned = bits & 1,          .open_gone = (bits >> 1) & 1, .stat_read = (bits >> 2) & 1,
             .info_read = (bits >> 3) & 1, .info_gone = (bits >> 4) & 1, .same_uid = (bits >> 5) & 1,
         };
-        if (pin_judge(&f) == PIN_KEEP)
-            cr_assert(f.pinned && f.stat_read && f.info_read && !f.info_gone && f.same_uid && !f.open_gone,
-                      "bits %#x kept", bits);
-        if (f.info_gone || f.open_gone || !f.stat_read)
-            cr_assert_eq(pin_judge(&f), PIN_SKIP, "bits %#x", bits);
+        enum pin_verdict v = pin_judge(&f);
+        if (v == PIN_KEEP)
+            cr_assert(f.pinned && f.info_read && !f.info_gone && f.same_uid && !f.open_gone, "bits %#x kept", bits);
+        if (v == PIN_UNPINNED)
+            cr_assert(f.stat_read, "bits %#x: a node without a pidfd is what its stat said", bits);
+        if (f.info_gone || f.open_gone)
+            cr_assert_eq(v, PIN_SKIP, "bits %#x", bits);
     }
 }
 
