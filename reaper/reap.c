@@ -340,15 +340,19 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
 }
 
 /* What kill_judge needs to know about t, from the table (the caller
- * knows whether it shows every child). */
+ * knows whether it shows every child).  The children are counted until
+ * the first that is alive: one is enough to hold t back, and the early
+ * kills ask again about every parent at every look. */
 static struct kill_facts kill_facts_of(const struct plan *p, const struct target *t, int plan_done)
 {
     struct kill_facts f = {.done = t->dead || t->sent_kill, .plan_done = plan_done, .stopped = t->stopped,
                            .table_complete = 1};
+    if (f.done)
+        return f;
     struct proc_node *n = proctable_find(&p->pt, t->pid);
     if (!node_started(n, t->start_time))
         return f; /* gone from /proc: it has no child left to watch */
-    for (size_t c = 0; c < n->nchildren; c++) {
+    for (size_t c = 0; c < n->nchildren && !f.children_alive; c++) {
         struct proc_node *cn = proctable_find(&p->pt, n->children[c]);
         struct target *ct = cn ? find_target(p, cn->pid) : NULL;
         if (ct && node_started(cn, ct->start_time))

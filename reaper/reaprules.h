@@ -39,8 +39,9 @@ struct kill_facts {
     int plan_done;         /* every process was judged and the freeze is complete */
     int stopped;           /* sent SIGSTOP */
     int table_complete;    /* no process was created since the table was complete */
-    int children_alive;    /* its children that are targets, neither dead nor killed */
-    int children_unjudged; /* its children that are not targets (yet) */
+    int children_alive;    /* its children that are targets, neither dead nor killed (the
+                              reap stops counting at the first) */
+    int children_unjudged; /* its children that are not targets (yet), among those counted */
 };
 
 enum kill_verdict { KILL_NOW, KILL_LATER, KILL_DONE };
