@@ -120,7 +120,9 @@ Test(dirs_rounds, a_failed_removal_in_a_rounds_reap_is_final)
              outdir);
     char *argv[] = {(char *)ts_build("chromereaper"), "run", "--session", session, "--grace", "0", "--",
                     "/bin/sh", "-c", cmd, NULL};
-    pid_t run = ts_spawn(argv, NULL, NULL);
+    char run_log[300];
+    snprintf(run_log, sizeof run_log, "%s/run.log", outdir);
+    pid_t run = ts_spawn(argv, NULL, run_log); /* its summary: not the suite's output */
     cr_assert_eq(ts_wait_file(ready, 30), 0, "the fixture browser never got ready");
     char *dir = ts_slurp(dirfile);
     cr_assert_not_null(dir);
@@ -174,7 +176,9 @@ Test(dirs_rounds, a_directory_older_than_the_round_is_not_the_rounds)
              outdir, botdir_file, ts_build("fixtures/fake_chromium"), outdir);
     char *argv[] = {(char *)ts_build("chromereaper"), "run", "--session", session, "--grace", "0", "--",
                     "/bin/sh", "-c", cmd, NULL};
-    pid_t run = ts_spawn(argv, NULL, NULL);
+    char run_log[300];
+    snprintf(run_log, sizeof run_log, "%s/run.log", outdir);
+    pid_t run = ts_spawn(argv, NULL, run_log); /* its summary: not the suite's output */
     cr_assert_eq(ts_wait_file(ready, 30), 0, "the fixture browser never got ready");
     char *botdir = ts_slurp(botdir_file);
     cr_assert_not_null(botdir);

@@ -18,12 +18,15 @@
 #include "support.h"
 
 static struct tf_run f;
+static char run_log[300];
 static char metrics[300];
 
 static void setup(void)
 {
     tf_init(&f, "metrics");
     snprintf(metrics, sizeof metrics, "%s/chromereaper.prom", f.outdir);
+    /* what `run` prints of its reaps: a log, not the suite's output */
+    snprintf(run_log, sizeof run_log, "%s/run.log", f.outdir);
 }
 
 static void teardown(void)
@@ -91,7 +94,7 @@ Test(metrics, run_writes_what_it_reaped)
     snprintf(f.session, sizeof f.session, "crtest-metrics-run-%d", (int)getpid());
     char *argv[] = {(char *)ts_build("chromereaper"), "run", "--session", f.session, "--metrics-file", metrics,
                     "--", (char *)ts_build("fixtures/fake_chromium"), "leave", f.outdir, NULL};
-    f.started = ts_spawn(argv, NULL, NULL);
+    f.started = ts_spawn(argv, NULL, run_log);
     int st = ts_waitpid(f.started, 60);
     f.started = -1;
     cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 7, "%#x", st);
@@ -154,7 +157,7 @@ Test(metrics, watchdog_writes_from_the_environment)
     char *argv[] = {"/bin/sh", "-c", script, NULL};
     setenv("LD_PRELOAD", ts_build("libchromereaper.so"), 1);
     setenv("CHROMEREAPER_METRICS_FILE", metrics, 1);
-    f.started = ts_spawn(argv, NULL, NULL);
+    f.started = ts_spawn(argv, NULL, run_log);
     unsetenv("LD_PRELOAD");
     unsetenv("CHROMEREAPER_METRICS_FILE");
     tf_read_fixture(&f);
@@ -183,7 +186,7 @@ Test(metrics, run_counts_rounds)
     snprintf(done, sizeof done, "%s/done", f.outdir);
     char *argv[] = {(char *)ts_build("chromereaper"), "run", "--session", f.session, "--metrics-file", metrics,
                     "--", (char *)ts_build("fixtures/rounds_bot"), "bot", "3", "2", f.outdir, NULL};
-    f.started = ts_spawn(argv, NULL, NULL);
+    f.started = ts_spawn(argv, NULL, run_log);
     cr_assert_eq(ts_wait_file(done, 60), 0, "the fixture bot did not finish its rounds");
     double rounds = -1;
     for (int i = 0; i < 300 && rounds < 3; i++) {
