@@ -432,7 +432,8 @@ static size_t add_descendants(struct plan *p)
  * zygote that forked during the grace and died before the freeze that
  * followed leaves its child to init, with its environment overwritten;
  * the registry page the child still maps (shim/state.c) ties it.  Whole
- * session reaps only, as the cookie scan. */
+ * session reaps only, as the cookie scan: a round's next reap finds such a
+ * process by the record its zygote made. */
 static size_t add_new_tied(struct plan *p)
 {
     if (p->opt->round || p->s->pidns_gone || !p->s->id[0])
@@ -443,7 +444,13 @@ static size_t add_new_tied(struct plan *p)
         if (n->fresh != p->pt.scans || n->uid != p->s->uid || find_target(p, n->pid) ||
             !role_is_browser_stack(live_role(n)))
             continue;
-        enum found_by how = cookie_of(p, n) == COOKIE_OURS ? FOUND_COOKIE : FOUND_MAPPING;
+        /* the report names the tie: `run` adopts such orphans, and what
+         * descends from it is found by descent */
+        enum found_by how = FOUND_MAPPING;
+        if (cookie_of(p, n) == COOKIE_OURS)
+            how = FOUND_COOKIE;
+        else if (descends_from_session(p, n))
+            how = FOUND_DESCENDANT;
         added += (size_t)add_target(p, n, how, NULL);
     }
     return added;
