@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "safestr.h"
@@ -65,6 +66,11 @@ int proc_file_read(pid_t pid, const char *name, char *buf, size_t cap, size_t *l
  * spaces and parentheses, so the other fields are parsed after the last ')'. */
 int proc_stat_read(pid_t pid, struct proc_stat *out)
 {
+    return proc_stat_read_areas(pid, out, NULL);
+}
+
+int proc_stat_read_areas(pid_t pid, struct proc_stat *out, struct proc_areas *areas)
+{
     char buf[1024];
     size_t len;
     if (proc_file_read(pid, "stat", buf, sizeof buf, &len) < 0)
@@ -80,16 +86,22 @@ int proc_stat_read(pid_t pid, struct proc_stat *out)
     out->pid = (pid_t)self;
     p += 2;
     /* field 3 is the state, then ppid (4) ... starttime (22) */
-    int field = 3;
+    int field = 3, last = areas ? 51 : 22;
     uint64_t value = 0;
     out->state = *p;
-    for (; *p && field <= 22; p++) {
-        if (*p == ' ') {
+    if (areas)
+        *areas = (struct proc_areas){0};
+    for (;; p++) {
+        if (*p == ' ' || *p == '\n' || *p == '\0') {
             if (field == 4)
                 out->ppid = (pid_t)value;
             if (field == 9)
                 out->flags = (uint32_t)value;
             if (field == 22)
+                out->start_time = value;
+            if (areas && field >= 48 && field <= 51)
+                (&areas->arg_start)[field - 48] = value;
+            if (field == last || *p != ' ')
                 break;
             field++;
             value = 0;
@@ -98,11 +110,12 @@ int proc_stat_read(pid_t pid, struct proc_stat *out)
         if (field >= 4 && *p >= '0' && *p <= '9')
             value = value * 10 + (uint64_t)(*p - '0');
     }
-    if (field != 22) {
+    if (field < 22) {
         errno = EINVAL;
         return -1;
     }
-    out->start_time = value;
+    if (areas && field < 51)
+        *areas = (struct proc_areas){0}; /* a kernel before 3.5 */
     return 0;
 }
 
@@ -328,6 +341,53 @@ long proc_environ_value(pid_t pid, const char *name, char *out, size_t cap)
     if (rc < 0)
         return -2;
     return rc == 1 || v.pos == v.want ? v.len : -1; /* the last entry may lack its NUL */
+}
+
+long proc_env_value_in(const char *env, size_t len, const char *name, char *out, size_t cap)
+{
+    if (cap)
+        out[0] = '\0';
+    struct value_copy v = {.name = name, .want = strlen(name) + 1, .out = out, .cap = cap};
+    int rc = eat_value(&v, env, len);
+    return rc == 1 || v.pos == v.want ? v.len : -1; /* the last entry may lack its NUL */
+}
+
+int proc_args_env_read(pid_t pid, const struct proc_areas *a, char *buf, size_t cap, char *cmd, size_t cmdcap,
+                       size_t *cmdlen, const char **env, size_t *envlen)
+{
+    /* the layout exec makes, arguments right before the environment */
+    if (!a->arg_start || a->arg_start >= a->arg_end || a->env_start != a->arg_end || a->env_end < a->env_start ||
+        a->env_end - a->arg_start > cap || cmdcap == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t total = (size_t)(a->env_end - a->arg_start), args = (size_t)(a->arg_end - a->arg_start);
+    struct iovec local = {.iov_base = buf, .iov_len = total};
+    struct iovec remote = {.iov_base = (void *)(uintptr_t)a->arg_start, .iov_len = total};
+    ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (got < 0 || (size_t)got != total) {
+        if (got >= 0)
+            errno = EFAULT;
+        return -1;
+    }
+    /* get_mm_cmdline: a last argument byte that is not NUL means the
+     * process rewrote its command line (setproctitle), which may run on
+     * into the environment: up to its first NUL, within one page */
+    size_t n = args;
+    if (buf[args - 1] != '\0') {
+        long page = sysconf(_SC_PAGESIZE); /* what the kernel serves of a rewritten one */
+        size_t limit = page > 0 && (size_t)page < total ? (size_t)page : total;
+        n = strnlen(buf, limit);
+        n += n < limit;
+    }
+    if (n > cmdcap - 1)
+        n = cmdcap - 1;
+    memcpy(cmd, buf, n);
+    cmd[n] = '\0';
+    *cmdlen = n;
+    *env = buf + args;
+    *envlen = total - args;
+    return 0;
 }
 
 long proc_last_pid(void)

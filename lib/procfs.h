@@ -23,6 +23,32 @@ struct proc_stat {
 /* pid 0 means "self".  Returns 0 or -1 (errno set: ENOENT/ESRCH if gone). */
 int proc_stat_read(pid_t pid, struct proc_stat *out);
 
+/* Where the process's command line and environment are in its memory
+ * (stat fields 48-51, Linux 3.5; 0 where the kernel does not show them
+ * to us).  What the kernel serves as /proc/<pid>/cmdline and environ. */
+struct proc_areas {
+    uint64_t arg_start, arg_end, env_start, env_end;
+};
+
+/* proc_stat_read, with the areas too (areas may be NULL). */
+int proc_stat_read_areas(pid_t pid, struct proc_stat *out, struct proc_areas *areas);
+
+/* The command line and the environment of `pid` in one process_vm_readv
+ * of the areas its stat gave, into buf: the command line as
+ * /proc/<pid>/cmdline gives it (setproctitle's rewrite included) at buf,
+ * *cmdlen bytes (at most cmdcap - 1, NUL-terminated in its own copy
+ * `cmd`), the environment at *env, *envlen bytes.  -1 where the kernel
+ * does not let us read that memory (another uid, a non-dumpable process
+ * without CAP_SYS_PTRACE, Yama), the areas are unknown, not adjacent or
+ * larger than cap, or the read comes up short: read /proc then.  Like a
+ * read of /proc, it reads whatever process holds the pid now. */
+int proc_args_env_read(pid_t pid, const struct proc_areas *a, char *buf, size_t cap, char *cmd, size_t cmdcap,
+                       size_t *cmdlen, const char **env, size_t *envlen);
+
+/* The value of environment entry `name` in an environment of len bytes
+ * (NUL-separated entries), as proc_environ_value finds it. */
+long proc_env_value_in(const char *env, size_t len, const char *name, char *out, size_t cap);
+
 /* Real uid from /proc/<pid>/status. */
 int proc_uid_read(pid_t pid, uid_t *uid);
 

@@ -54,12 +54,13 @@ static int read_node(struct proctable *t, pid_t pid, struct proc_node *out)
         f.open_gone = fd < 0 && errno == ESRCH;
     }
     struct proc_stat st;
+    struct proc_areas areas = {0};
     uid_t uid = 0;
     pid_t ppid = 0;
     if (f.pinned)
         read_info(t, fd, &f, &uid, &ppid);
     if (!f.open_gone && !f.info_gone && !(f.info_read && f.same_uid)) {
-        f.stat_read = proc_stat_read(pid, &st) == 0;
+        f.stat_read = proc_stat_read_areas(pid, &st, &areas) == 0;
         /* another uid's, pinned: the stat is the pinned process's only if
          * it still held its pid once the stat was read */
         if (f.pinned && f.stat_read && f.info_read)
@@ -75,6 +76,7 @@ static int read_node(struct proctable *t, pid_t pid, struct proc_node *out)
         return -1;
     *out = (struct proc_node){.pid = pid, .ppid = ppid, .uid = uid, .pidfd = fd};
     if (f.stat_read) {
+        out->areas = areas;
         out->ppid = st.ppid;
         out->start_time = st.start_time;
         out->state = st.state;
@@ -92,7 +94,7 @@ int proctable_facts(struct proc_node *n)
         uid_t uid;
         /* the pid is pinned: the stat is this process's if it had not been
          * reaped when the kernel answered for the pidfd after the read */
-        if (proc_stat_read(n->pid, &st) == 0 && pidfd_uid(n->pidfd, &uid, NULL) == 0) {
+        if (proc_stat_read_areas(n->pid, &st, &n->areas) == 0 && pidfd_uid(n->pidfd, &uid, NULL) == 0) {
             n->start_time = st.start_time;
             n->state = st.state;
             n->kthread = (st.flags & PROC_PF_KTHREAD) != 0;
@@ -114,6 +116,7 @@ static void drop_node(struct proctable *t, struct proc_node *n)
     free(n->children);
     free(n->exe);
     free(n->user_data_dir);
+    free(n->cmdline);
     free(n);
 }
 

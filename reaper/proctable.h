@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "procfs.h"
 #include <uthash.h>
 
 struct proc_node {
@@ -21,6 +23,7 @@ struct proc_node {
     char state;
     int kthread; /* kernel threads: never signalled, whatever names them */
     int facts;   /* 1: the three above are read; 0: not yet; -1: it was gone */
+    struct proc_areas areas; /* with them: where its command line and environment are */
     int pidfd;   /* pins this process (pinned snapshots), or -1 */
     int pidfd_taken; /* proctable_take_pidfd handed it on: its taker closes it */
     int cookie;  /* enum session_cookie + 1 once read; 0: not read yet */
@@ -28,6 +31,8 @@ struct proc_node {
     int role;    /* enum cr_role + 1 once read (reaper/reap.c); 0: not read yet */
     char *exe;   /* its executable, when reaper/reap.c read it for the role */
     char *user_data_dir; /* a browser's --user-data-dir, read with the role */
+    char *cmdline;       /* read with the environment, kept until the role is read */
+    size_t cmdline_len;
     unsigned seen;  /* the scan that last listed it */
     unsigned fresh; /* the scan that read it */
     int exited;    /* its pidfd said it exited (a zombie that still holds its pid) */

@@ -177,25 +177,72 @@ static void refresh(struct plan *p)
     proctable_refresh(&p->pt);
 }
 
+#define CMDLINE_READ_MAX 8192
+#define MEMORY_READ_MAX 65536 /* a command line and environment larger than this are read from /proc */
+
+/* What a session cookie of len bytes (proc_environ_value's answer) says. */
+static enum session_cookie cookie_named(const struct plan *p, long len, const char *v, size_t cap)
+{
+    if (len <= 0)
+        return COOKIE_NONE;
+    return (size_t)len < cap && strcmp(v, p->s->id) == 0 ? COOKIE_OURS : COOKIE_OTHER;
+}
+
+/* The command line and the environment of n in one process_vm_readv
+ * instead of two /proc files (each an open, a read, a close and a new
+ * inode): the cookie from the environment, the command line kept for
+ * live_role.  -1 where the kernel does not let us read its memory, or its
+ * stat (where they are) is not to be had: /proc then. */
+static int read_memory(const struct plan *p, struct proc_node *n)
+{
+    static char mem[MEMORY_READ_MAX]; /* one reap at a time, one thread */
+    char cmd[CMDLINE_READ_MAX], v[CR_SESSION_MAX + 1];
+    const char *env;
+    size_t cmdlen, envlen;
+    if (proctable_facts(n) < 0 ||
+        proc_args_env_read(n->pid, &n->areas, mem, sizeof mem, cmd, sizeof cmd, &cmdlen, &env, &envlen) < 0)
+        return -1;
+    if (!n->cookie) {
+        long len = proc_env_value_in(env, envlen, "CHROMEREAPER_SESSION", v, sizeof v);
+        n->cookie = (int)cookie_named(p, len, v, sizeof v) + 1;
+    }
+    if (!n->role && !n->cmdline) {
+        if (!(n->cmdline = malloc(cmdlen + 1)))
+            abort();
+        memcpy(n->cmdline, cmd, cmdlen + 1);
+        n->cmdline_len = cmdlen;
+    }
+    return 0;
+}
+
 /* By the real executable (unreadable for another uid, or a non-dumpable
  * process of ours when we are not root: CR_ROLE_UNKNOWN).  Read once per
  * process, with what the report and the profile check need from the same
  * reads: the executable and a browser's --user-data-dir. */
-static enum cr_role live_role(struct proc_node *n)
+static enum cr_role live_role(const struct plan *p, struct proc_node *n)
 {
     if (!n->role) {
-        char buf[8192], exe[PATH_MAX];
-        size_t len;
+        char buf[CMDLINE_READ_MAX], exe[PATH_MAX];
+        size_t len = 0;
         enum cr_role r = CR_ROLE_UNKNOWN;
         int have_exe = proc_exe_read(n->pid, exe, sizeof exe) == 0;
-        if (have_exe && proc_file_read(n->pid, "cmdline", buf, sizeof buf, &len) == 0) {
-            r = role_classify_cmdline(exe, buf, len);
-            const char *udd = r == CR_ROLE_BROWSER ? role_user_data_dir_cmdline(buf, len) : NULL;
+        if (have_exe && !n->cmdline && !n->cookie)
+            read_memory(p, n); /* the cookie comes with it */
+        const char *cmd = n->cmdline;
+        if (cmd)
+            len = n->cmdline_len;
+        else if (have_exe && proc_file_read(n->pid, "cmdline", buf, sizeof buf, &len) == 0)
+            cmd = buf;
+        if (have_exe && cmd) {
+            r = role_classify_cmdline(exe, cmd, len);
+            const char *udd = r == CR_ROLE_BROWSER ? role_user_data_dir_cmdline(cmd, len) : NULL;
             if (udd && !(n->user_data_dir = strdup(udd)))
                 abort();
         }
         if (have_exe && !(n->exe = strdup(exe)))
             abort();
+        free(n->cmdline);
+        n->cmdline = NULL;
         n->role = (int)r + 1;
     }
     return (enum cr_role)(n->role - 1);
@@ -206,13 +253,10 @@ static enum cr_role live_role(struct proc_node *n)
  * (setproctitle): having no cookie proves nothing either way. */
 static enum session_cookie cookie_of(const struct plan *p, struct proc_node *n)
 {
-    if (!n->cookie) {
+    if (!n->cookie && read_memory(p, n) < 0) {
         char v[CR_SESSION_MAX + 1];
         long len = proc_environ_value(n->pid, "CHROMEREAPER_SESSION", v, sizeof v);
-        enum session_cookie c = COOKIE_NONE;
-        if (len > 0)
-            c = (size_t)len < sizeof v && strcmp(v, p->s->id) == 0 ? COOKIE_OURS : COOKIE_OTHER;
-        n->cookie = (int)c + 1;
+        n->cookie = (int)cookie_named(p, len, v, sizeof v) + 1;
     }
     return (enum session_cookie)(n->cookie - 1);
 }
@@ -328,7 +372,7 @@ static int add_target(struct plan *p, struct proc_node *n, enum found_by how,
     t->found_by = how;
     t->pidfd = fd;
     enum cr_role recorded = claim ? claim->role : CR_ROLE_UNKNOWN;
-    enum cr_role live = live_role(n);
+    enum cr_role live = live_role(p, n);
     t->role = live != CR_ROLE_UNKNOWN && live != CR_ROLE_OTHER ? live : recorded;
     if (t->role == CR_ROLE_UNKNOWN)
         t->role = live;
@@ -442,7 +486,7 @@ static size_t add_new_tied(struct plan *p)
     struct proc_node *n, *tmp;
     HASH_ITER(hh, p->pt.by_pid, n, tmp) {
         if (n->fresh != p->pt.scans || n->uid != p->s->uid || find_target(p, n->pid) ||
-            !role_is_browser_stack(live_role(n)))
+            !role_is_browser_stack(live_role(p, n)))
             continue;
         /* the report names the tie: `run` adopts such orphans, and what
          * descends from it is found by descent */
@@ -474,7 +518,7 @@ static void plan_tracked(struct plan *p, struct tracked *t)
     /* a round's members are all its business; a session's, its browser stack */
     /* the browser stack, by its real executable; the record's role is only
      * a fallback for a process whose executable we may not read */
-    enum cr_role live = live_role(n);
+    enum cr_role live = live_role(p, n);
     if (role_is_browser_stack(live != CR_ROLE_UNKNOWN ? live : t->role))
         add_target(p, n, FOUND_REGISTRY, t);
 }
@@ -497,7 +541,7 @@ static void build_plan(struct plan *p)
         HASH_ITER(hh, p->pt.by_pid, n, ntmp) {
             if (p->s->pidns_gone || n->uid != p->s->uid || find_target(p, n->pid))
                 continue;
-            if (cookie_of(p, n) == COOKIE_OURS && role_is_browser_stack(live_role(n)))
+            if (cookie_of(p, n) == COOKIE_OURS && role_is_browser_stack(live_role(p, n)))
                 add_target(p, n, FOUND_COOKIE, NULL);
         }
     }

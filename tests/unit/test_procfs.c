@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -96,13 +97,16 @@ Test(procfs, stat_of_stopped_child)
     ut_kill_wait(pid);
 }
 
-Test(procfs, stat_of_sleeping_child)
+/* A child that runs `prepare` (if any), says so, and waits forever. */
+static pid_t fork_paused(void (*prepare)(void))
 {
     int ready[2];
     cr_assert_eq(pipe(ready), 0);
     pid_t pid = ut_fork();
     if (pid == 0) {
         close(ready[0]);
+        if (prepare)
+            prepare();
         char c = 'r';
         ut_write_all(ready[1], &c, 1);
         for (;;)
@@ -112,6 +116,12 @@ Test(procfs, stat_of_sleeping_child)
     char c;
     cr_assert_eq(ut_read_all(ready[0], &c, 1), 0);
     close(ready[0]);
+    return pid;
+}
+
+Test(procfs, stat_of_sleeping_child)
+{
+    pid_t pid = fork_paused(NULL);
     struct proc_stat st;
     cr_assert_eq(proc_stat_read(pid, &st), 0);
     cr_expect_eq(st.ppid, getpid());
@@ -526,6 +536,64 @@ Test(procfs, environ_value_across_reads)
         ut_kill_wait(pid);
         free(filler);
     }
+}
+
+/* The command line and environment read from the process's memory are
+ * what /proc serves: one process as exec made it, and one that rewrote
+ * its command line over its environment the way Chrome's children do. */
+static void expect_args_env_as_proc(pid_t pid)
+{
+    struct proc_stat st;
+    struct proc_areas a;
+    cr_assert_eq(proc_stat_read_areas(pid, &st, &a), 0);
+    cr_assert(a.arg_start && a.arg_end > a.arg_start && a.env_start == a.arg_end && a.env_end >= a.env_start);
+    static char mem[65536], want_cmd[8192], want_env[65536];
+    char cmd[8192];
+    const char *env;
+    size_t cmdlen, envlen, want_cmdlen, want_envlen;
+    cr_assert_eq(proc_args_env_read(pid, &a, mem, sizeof mem, cmd, sizeof cmd, &cmdlen, &env, &envlen), 0);
+    cr_assert_eq(proc_file_read(pid, "cmdline", want_cmd, sizeof want_cmd, &want_cmdlen), 0);
+    cr_assert_eq(proc_file_read(pid, "environ", want_env, sizeof want_env, &want_envlen), 0);
+    cr_expect_eq(cmdlen, want_cmdlen);
+    cr_expect(memcmp(cmd, want_cmd, want_cmdlen) == 0, "the command line /proc gives");
+    cr_expect_eq(envlen, want_envlen);
+    cr_expect(memcmp(env, want_env, want_envlen) == 0, "the environment /proc gives");
+    char small[4];
+    cr_expect_eq(proc_args_env_read(pid, &a, mem, 16, small, sizeof small, &cmdlen, &env, &envlen), -1,
+                 "larger than the buffer: /proc then");
+    cr_expect_eq(proc_args_env_read(pid, &a, mem, sizeof mem, small, sizeof small, &cmdlen, &env, &envlen), 0);
+    cr_expect_eq(cmdlen, 3, "cut to the copy's size, as one read of /proc would be");
+}
+
+/* What Chrome's children do to their command line (setproctitle). */
+static void rewrite_title(void)
+{
+    struct proc_stat st;
+    struct proc_areas a;
+    if (proc_stat_read_areas(0, &st, &a) == 0 && a.env_end > a.arg_end + 8) {
+        char *p = (char *)(uintptr_t)a.arg_start;
+        size_t n = (size_t)(a.arg_end - a.arg_start) + 5;
+        memset(p, 'T', n);
+        p[n] = '\0';
+    }
+}
+
+Test(procfs, args_env_read_as_proc_serves_them)
+{
+    char *const envp[] = {"CHROMEREAPER_SESSION=abc", "OTHER=1", NULL};
+    pid_t pid = spawn_env(sleep_argv, envp);
+    expect_args_env_as_proc(pid);
+    ut_kill_wait(pid);
+
+    /* setproctitle: the last argument byte is no NUL any more, and the
+     * title runs on into the environment */
+    pid_t child = fork_paused(rewrite_title);
+    char title[8192];
+    size_t len;
+    cr_assert_eq(proc_file_read(child, "cmdline", title, sizeof title, &len), 0);
+    cr_expect(len > 5 && title[0] == 'T', "rewritten");
+    expect_args_env_as_proc(child);
+    ut_kill_wait(child);
 }
 
 Test(procfs, maps_file)
