@@ -68,7 +68,7 @@ size_t registry_size_for(uint32_t entry_capacity, uint32_t dir_capacity)
            (size_t)dir_capacity * CR_DIR_SIZE;
 }
 
-static void registry_bind(struct cr_registry *reg, void *map, size_t size, uint32_t entry_capacity,
+void registry_bind(struct cr_registry *reg, void *map, size_t size, uint32_t entry_capacity,
                           uint32_t dir_capacity)
 {
     reg->hdr = map;
@@ -198,11 +198,13 @@ enum cr_registry_status registry_validate(const void *map, size_t size, uint32_t
     return CR_REG_OK;
 }
 
-enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, const char *session,
-                                      int writable, char *why, size_t why_len)
+/* Opens the session's file and checks it as a registry before anything
+ * is read from it: CR_REG_OK with the descriptor in *fd (the caller closes
+ * it) and its fstat in *st. */
+static enum cr_registry_status open_checked(uint32_t uid, const char *session, int writable, int *fd_out,
+                                            struct stat *st_out, char *why, size_t why_len)
 {
     char path[128];
-    memset(reg, 0, sizeof *reg);
     if (registry_path(path, sizeof path, uid, session) < 0)
         return fail(why, why_len, CR_REG_MISSING, "invalid session id");
     int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -266,6 +268,21 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
                      (unsigned long long)size, (unsigned long long)allocated);
         return CR_REG_CORRUPT;
     }
+    *fd_out = fd;
+    *st_out = st;
+    return CR_REG_OK;
+}
+
+enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, const char *session,
+                                      int writable, char *why, size_t why_len)
+{
+    memset(reg, 0, sizeof *reg);
+    int fd;
+    struct stat st;
+    enum cr_registry_status rc = open_checked(uid, session, writable, &fd, &st, why, why_len);
+    if (rc != CR_REG_OK)
+        return rc;
+    size_t size = (size_t)st.st_size;
     void *map = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
     close(fd);
     if (map == MAP_FAILED)
@@ -284,6 +301,67 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
     reg->file_dev = (uint64_t)st.st_dev;
     reg->file_ino = (uint64_t)st.st_ino;
     return CR_REG_OK;
+}
+
+enum cr_registry_status registry_peek(uint32_t uid, const char *session, struct cr_registry_peek *p,
+                                      char *why, size_t why_len)
+{
+    memset(p, 0, sizeof *p);
+    int fd;
+    struct stat st;
+    enum cr_registry_status rc = open_checked(uid, session, 0, &fd, &st, why, why_len);
+    if (rc != CR_REG_OK)
+        return rc;
+    size_t size = (size_t)st.st_size;
+    struct cr_registry_header h;
+    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+        rc = fail(why, why_len, CR_REG_IO, "cannot read the registry's header");
+    else
+        rc = registry_validate(&h, size, uid, why, why_len);
+    if (rc == CR_REG_OK) {
+        p->file_dev = (uint64_t)st.st_dev;
+        p->file_ino = (uint64_t)st.st_ino;
+        p->size = size;
+        p->entry_capacity = h.entry_capacity;
+        p->dir_capacity = h.dir_capacity;
+        p->entry_next = h.entry_next;
+        /* the newest slots, oldest first: at most two runs (the table wraps) */
+        uint64_t n = h.entry_next < CR_PEEK_MAX ? h.entry_next : CR_PEEK_MAX;
+        if (n > h.entry_capacity)
+            n = h.entry_capacity;
+        uint64_t first = h.entry_next - n;
+        uint32_t got = 0;
+        while (got < n) {
+            uint32_t i = (uint32_t)((first + got) % h.entry_capacity);
+            uint32_t run = h.entry_capacity - i < n - got ? h.entry_capacity - i : (uint32_t)(n - got);
+            size_t bytes = (size_t)run * CR_ENTRY_SIZE;
+            off_t at = (off_t)(CR_HEADER_SIZE + (size_t)i * CR_ENTRY_SIZE);
+            if (pread(fd, &p->slots[got], bytes, at) != (ssize_t)bytes)
+                break;
+            got += run;
+        }
+        p->count = got;
+    }
+    close(fd);
+    return rc;
+}
+
+int registry_peek_find(const struct cr_registry_peek *p, uint32_t window, pid_t pid, uint32_t seen_by,
+                       struct cr_entry *out)
+{
+    for (uint32_t k = 1; k <= window && k <= p->count; k++) {
+        const struct cr_entry *e = &p->slots[p->count - k];
+        uint64_t seq = p->entry_next - k;
+        /* a copy is not atomic: the state word, the sequence field and the
+         * fields checked must all say it is the entry numbered seq */
+        if (e->pid != pid || e->seen_by != seen_by || e->seq != seq ||
+            e->state != CR_SLOT_WORD(CR_SLOT_COMMITTED, seq) || e->ppid < 0 ||
+            e->role > CR_ROLE_MAX || !memchr(e->exe, '\0', sizeof e->exe))
+            continue;
+        *out = *e;
+        return 1;
+    }
+    return 0;
 }
 
 uint64_t registry_own_pidns(void)

@@ -218,6 +218,30 @@ enum cr_registry_status registry_validate(const void *map, size_t size, uint32_t
                                           char *why, size_t why_len);
 
 void registry_close(struct cr_registry *reg);
+/* Fills *reg for a mapping of `size` bytes with those capacities. */
+void registry_bind(struct cr_registry *reg, void *map, size_t size, uint32_t entry_capacity,
+                   uint32_t dir_capacity);
+
+/* What a program that may never append needs of a registry, read without
+ * mapping it (a mapping, its page faults and its unmapping at exit cost a
+ * short program more than the rest of its use of the registry): the file,
+ * checked as registry_open checks it, its header validated, and copies of
+ * its newest slots.  A copy is not atomic: registry_peek_find checks it. */
+#define CR_PEEK_MAX 16
+struct cr_registry_peek {
+    uint64_t file_dev, file_ino;
+    size_t size;
+    uint32_t entry_capacity, dir_capacity;
+    uint64_t entry_next;   /* the header's counter, read before the slots */
+    uint32_t count;        /* slots[count - k] is the append numbered entry_next - k */
+    struct cr_entry slots[CR_PEEK_MAX];
+};
+enum cr_registry_status registry_peek(uint32_t uid, const char *session, struct cr_registry_peek *p,
+                                      char *why, size_t why_len);
+/* registry_entry_recent on the copies: the newest entry among the last
+ * `window` appended that holds `pid` and `seen_by`, committed. */
+int registry_peek_find(const struct cr_registry_peek *p, uint32_t window, pid_t pid, uint32_t seen_by,
+                       struct cr_entry *out);
 
 /* Inode of this process's PID namespace, or 0 if /proc cannot say. */
 uint64_t registry_own_pidns(void);

@@ -16,6 +16,7 @@ __attribute__((visibility("default"))) pid_t fork(void)
 {
     int ns_init = shim_role() == CR_ROLE_ZYGOTE && getpid() == 1;
     pid_t (*real)(void) = SHIM_REAL(fork);
+    shim_prepare_children();
     uint64_t before = shim_creation_mark();
     pid_t pid = real();
     if (pid > 0)
@@ -71,6 +72,8 @@ __attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack,
     }
     if ((flags & CLONE_VM) && !(flags & (CLONE_VFORK | CLONE_THREAD)))
         shim_identity_shared_vm_child();
+    if (!(flags & CLONE_THREAD))
+        shim_prepare_children();
     uint64_t before = flags & CLONE_THREAD ? 0 : shim_creation_mark();
     int pid = real(fn, stack, flags, arg, ptid, tls, ctid);
     uint64_t after = shim_boottime_ns();
@@ -96,6 +99,7 @@ __attribute__((visibility("default"))) int clone(int (*fn)(void *), void *stack,
  * left before the vfork. */
 __attribute__((used)) void shim_vfork_mark(void)
 {
+    shim_prepare_children();
     (void)shim_creation_mark();
 }
 

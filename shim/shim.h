@@ -55,6 +55,10 @@ static inline void shim_errno_restore(int saved)
 
 /* 1 once the constructor found a usable registry. */
 int shim_active(void);
+/* Before creating a child that may record (fork, vfork, clone): the
+ * registry is mapped on first use, and mapped now it is the child's too.
+ * Async-signal-safe. */
+void shim_prepare_children(void);
 /* The role of the image this process runs (its fork children inherit it). */
 enum cr_role shim_role(void);
 /* role_classify of what an exec or spawn of `exe` runs: "/proc/self/exe"

@@ -22,15 +22,16 @@
 
 struct shim_real shim_real;
 
+/* The session's registry: its file's facts (size, capacities, identity)
+ * from the constructor, and `mapped`, its mapping, made on first use
+ * (registry_get): hdr, entries and dirs here stay NULL. */
 static struct cr_registry registry;
+static struct cr_registry_header *mapped; /* atomic */
 static int active;
 /* The registry file as mapped: any process of the uid can truncate it,
  * and a store past its end would be SIGBUS in the host. */
 static char registry_file[128];
 static struct stat registry_id;
-/* The page of the mapping that holds the file's last byte (set with the
- * mapping): while the file still has that page, it has every page we map. */
-static const char *registry_last_page;
 static size_t page_bytes;
 static enum cr_role own_role = CR_ROLE_UNKNOWN;
 static int log_level = 1;
@@ -101,9 +102,9 @@ void shim_forked_by_zygote(int parent_was_ns_init)
     active = 0;
     detached = 1;
     /* zygote_mark stays: it ties this process to the session */
-    registry_last_page = NULL;
-    munmap(registry.hdr, registry.map_size);
-    memset(&registry, 0, sizeof registry);
+    struct cr_registry_header *h = __atomic_exchange_n(&mapped, NULL, __ATOMIC_ACQ_REL);
+    if (h)
+        munmap(h, registry.map_size);
 }
 
 enum cr_role shim_classify(const char *exe, const char *const *argv)
@@ -119,32 +120,100 @@ enum cr_role shim_classify(const char *exe, const char *const *argv)
     return role_classify(exe, argv);
 }
 
+/* The page of the mapping that holds the file's last byte: while the
+ * file still has that page, it has every page we map. */
+static const char *last_page(const struct cr_registry *reg)
+{
+    return (const char *)reg->hdr + (reg->map_size - 1) / page_bytes * page_bytes;
+}
+
 /* Is that page still in the file?  mincore(2) reports it resident when our
  * page table maps it or the file's page cache holds it, and truncation
  * takes it out of both; a page swapped out reads as absent, and then the
  * slower check below decides.  No path walk, no descriptor, and it is the
  * mapped file itself that is asked, under whatever name. */
-static int last_page_resident(void)
+static int last_page_resident(const struct cr_registry *reg)
 {
     unsigned char v = 0;
-    return registry_last_page && shim_mincore((void *)registry_last_page, page_bytes, &v) == 0 && (v & 1);
+    return shim_mincore((void *)last_page(reg), page_bytes, &v) == 0 && (v & 1);
 }
 
-/* `pid` 0 is this process, which may be a vfork child: no writes to
- * anything but the stack and the registry. */
+/* Tracking stops for good, with one warning: the registry changed under
+ * us.  The mapping, if any, is swapped for anonymous memory in place (a
+ * thread appending right now writes there harmlessly).  In a vfork child
+ * this is the parent's memory too, which is right: the parent's registry
+ * changed as well. */
+static void registry_lost(const char *why)
+{
+    static int warned;
+    int saved = errno;
+    if (__atomic_exchange_n(&active, 0, __ATOMIC_ACQ_REL)) {
+        struct cr_registry_header *h = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
+        if (h)
+            mmap(h, registry.map_size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+            shim_log(1, why, NULL);
+    }
+    shim_errno_restore(saved);
+}
+
+/* The registry mapped, in *v; mapped here on first use.  A program its
+ * exec wrapper recorded may never append (most never fork), and a
+ * mapping costs it an mmap, page faults and an munmap at exit.  The fork
+ * wrappers map it before the fork, so that children inherit it; a
+ * browser's processes map it at once (its sandbox may later close the
+ * path: a zygote chroots to an empty directory).  Threads
+ * racing here each map it, and all but one unmap theirs.  0 when the file
+ * is not the one the constructor checked any more: not tracking. */
+static int registry_get(struct cr_registry *v)
+{
+    struct cr_registry_header *h = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
+    if (!h) {
+        struct cr_registry r;
+        int saved = errno;
+        const char *session = shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1;
+        int ok = registry_open(&r, (uint32_t)getuid(), session, 1, NULL, 0) == CR_REG_OK;
+        shim_errno_restore(saved);
+        if (ok && (r.file_dev != registry.file_dev || r.file_ino != registry.file_ino ||
+                   r.map_size != registry.map_size || r.entry_capacity != registry.entry_capacity ||
+                   r.dir_capacity != registry.dir_capacity)) {
+            registry_close(&r);
+            ok = 0;
+        }
+        if (!ok) {
+            registry_lost("the session's registry cannot be opened any more, not tracking");
+            return 0;
+        }
+        h = r.hdr;
+        struct cr_registry_header *none = NULL;
+        if (!__atomic_compare_exchange_n(&mapped, &none, h, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            registry_close(&r);
+            h = none;
+        }
+    }
+    registry_bind(v, h, registry.map_size, registry.entry_capacity, registry.dir_capacity);
+    v->file_dev = registry.file_dev;
+    v->file_ino = registry.file_ino;
+    return 1;
+}
+
+void shim_prepare_children(void)
+{
+    struct cr_registry v;
+    if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+        (void)registry_get(&v);
+}
+
 /* Is the file still the one we mapped, at least as long?  Checked before
  * each append (a syscall; a truncation in the moment between the check
  * and the store is not caught): mincore on the last page, and when that
  * page is not resident, a stat of the path (the file's identity and
  * size), after which the page is read once so that the next check finds
- * it resident.  When the file changed, the mapping is swapped
- * for anonymous memory in place (a thread appending right now writes
- * there harmlessly) and the process goes on untracked, with one warning.
- * In a vfork child this is the parent's memory too, which is right: the
- * parent's registry changed as well. */
-static int registry_intact(void)
+ * it resident. */
+static int registry_intact(const struct cr_registry *reg)
 {
-    if (last_page_resident())
+    if (last_page_resident(reg))
         return 1;
     struct stat st;
     int saved = errno;
@@ -152,18 +221,10 @@ static int registry_intact(void)
                st.st_ino == registry_id.st_ino && (size_t)st.st_size >= registry.map_size;
     shim_errno_restore(saved);
     if (same) {
-        if (registry_last_page)
-            (void)*(const volatile char *)registry_last_page;
+        (void)*(const volatile char *)last_page(reg);
         return 1;
     }
-    static int warned;
-    if (__atomic_exchange_n(&active, 0, __ATOMIC_ACQ_REL)) {
-        mmap(registry.hdr, registry.map_size, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
-            shim_log(1, "the session's registry was truncated or replaced, not tracking", NULL);
-    }
-    shim_errno_restore(saved);
+    registry_lost("the session's registry was truncated or replaced, not tracking");
     return 0;
 }
 
@@ -184,12 +245,13 @@ static void warn_full(struct cr_registry *reg)
 void shim_record_process(pid_t pid, int seen_by, const char *exe, const char *const *argv,
                          uint64_t before, uint64_t after)
 {
-    if (!active || !registry_intact())
+    struct cr_registry reg;
+    if (!active || !registry_get(&reg) || !registry_intact(&reg))
         return;
     uint64_t seq;
-    struct cr_entry *e = registry_entry_reserve(&registry, &seq);
+    struct cr_entry *e = registry_entry_reserve(&reg, &seq);
     if (!e) {
-        warn_full(&registry);
+        warn_full(&reg);
         return;
     }
     if (pid > 0)
@@ -239,8 +301,9 @@ static void append_dir_detached(const struct cr_dir_head *d, const char *path)
 void shim_record_dir(const char *path, unsigned origin)
 {
     /* a path too long for the table is not recorded: never delete a guess */
+    struct cr_registry reg;
     if ((!active && !detached) || !path || path[0] != '/' || strlen(path) >= CR_DIR_PATH_MAX ||
-        (active && !registry_intact()))
+        (active && (!registry_get(&reg) || !registry_intact(&reg))))
         return;
     int saved = errno;
     struct cr_dir_head d;
@@ -263,8 +326,8 @@ void shim_record_dir(const char *path, unsigned origin)
         }
     }
     if (active) {
-        if (registry_append_dir_path(&registry, &d, path) < 0)
-            warn_full(&registry);
+        if (registry_append_dir_path(&reg, &d, path) < 0)
+            warn_full(&reg);
     } else
         append_dir_detached(&d, path);
     shim_errno_restore(saved);
@@ -343,7 +406,9 @@ static void disable(const char *why, const char *detail)
         shim_log(1, why, detail);
 }
 
-static int open_or_create_session(int *created)
+/* Opens the session's registry (peeked at, not mapped: see registry_get)
+ * or creates one; *peek holds the newest records of an opened one. */
+static int open_or_create_session(int *created, struct cr_registry_peek *peek)
 {
     const char *session = shim_env("CHROMEREAPER_SESSION");
     char fresh[CR_SESSION_MAX];
@@ -351,11 +416,16 @@ static int open_or_create_session(int *created)
     uint32_t uid = (uint32_t)getuid();
     *created = 0;
     if (session && *session) {
-        enum cr_registry_status st = registry_open(&registry, uid, session, 1, why, sizeof why);
+        enum cr_registry_status st = registry_peek(uid, session, peek, why, sizeof why);
         if (st != CR_REG_OK) {
             disable("registry unusable, not tracking: ", why);
             return -1;
         }
+        registry.map_size = peek->size;
+        registry.entry_capacity = peek->entry_capacity;
+        registry.dir_capacity = peek->dir_capacity;
+        registry.file_dev = peek->file_dev;
+        registry.file_ino = peek->file_ino;
     } else {
         /* the root of a new session: no reaper started us */
         if (session_id_generate(fresh, sizeof fresh) < 0 ||
@@ -368,6 +438,10 @@ static int open_or_create_session(int *created)
          * popen wrappers hand it to the children */
         session = fresh;
         *created = 1;
+        mapped = registry.hdr;
+        registry.hdr = NULL;
+        registry.entries = NULL;
+        registry.dirs = NULL;
     }
     cr_strlcpy(shim_session_entry, "CHROMEREAPER_SESSION=", sizeof shim_session_entry);
     cr_strlcat(shim_session_entry, session, sizeof shim_session_entry);
@@ -375,17 +449,18 @@ static int open_or_create_session(int *created)
      * registry_open saw it; a registry just created is stat'ed */
     registry_id.st_dev = (dev_t)registry.file_dev;
     registry_id.st_ino = (ino_t)registry.file_ino;
+    unsigned long page = getauxval(AT_PAGESZ);
+    page_bytes = page ? page : 4096;
     if (registry_path(registry_file, sizeof registry_file, uid, session) < 0 ||
         (!registry.file_ino && stat(registry_file, &registry_id) < 0)) {
-        registry_close(&registry);
+        if (mapped)
+            munmap(mapped, registry.map_size);
+        mapped = NULL;
         disable("registry unusable, not tracking: ", "it vanished as it was opened");
         return -1;
     }
-    unsigned long page = getauxval(AT_PAGESZ);
-    if (page > 0) {
-        page_bytes = page;
-        registry_last_page = (const char *)registry.hdr + (registry.map_size - 1) / page_bytes * page_bytes;
-    }
+    registry.file_dev = (uint64_t)registry_id.st_dev;
+    registry.file_ino = (uint64_t)registry_id.st_ino;
     return 0;
 }
 
@@ -499,18 +574,17 @@ static int stays_passive(void)
  * a record only when /proc shows a live process with its pid and start
  * time; at worst this image goes unrecorded.  Not in a nested PID
  * namespace (the record's pid would not be getpid()'s). */
-static int recorded_by_exec(void)
+static int recorded_by_exec(const struct cr_registry_peek *peek)
 {
     struct cr_entry e, failed;
     pid_t me = shim_getpid(), parent = shim_getppid();
-    if (me == 1 || parent == 0 || !registry_entry_recent(&registry, 16, me, CR_SEEN_EXEC, &e) ||
+    if (me == 1 || parent == 0 || !registry_peek_find(peek, CR_PEEK_MAX, me, CR_SEEN_EXEC, &e) ||
         e.ppid != parent || (e.flags & CR_ENTRY_PIDNS) || !e.start_time)
         return 0;
     /* that exec failed, and this image came another way (a raw execve):
      * looked for only among the appends after it (usually none) */
-    uint64_t after = __atomic_load_n(&registry.hdr->entry_next, __ATOMIC_ACQUIRE) - e.seq - 1;
-    if (after && registry_entry_recent(&registry, (uint32_t)(after < 16 ? after : 16), me,
-                                       CR_SEEN_EXEC_FAILED, &failed))
+    uint64_t after = peek->entry_next - e.seq - 1;
+    if (after && registry_peek_find(peek, (uint32_t)after, me, CR_SEEN_EXEC_FAILED, &failed))
         return 0;
     const char *execfn = (const char *)getauxval(AT_EXECFN);
     if (!execfn || strcmp(cr_basename(execfn), cr_basename(e.exe)) != 0)
@@ -546,8 +620,9 @@ static void record_image(int created, int argc, char **argv)
     if (created) {
         pid_t pid;
         uint64_t start;
-        if (shim_identity_start(&pid, &start) == 0)
-            registry_set_root(&registry, getpid(), start);
+        struct cr_registry reg;
+        if (shim_identity_start(&pid, &start) == 0 && registry_get(&reg))
+            registry_set_root(&reg, getpid(), start);
         shim_start_watchdog(shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1);
     }
     if (udd && role_is_browser_stack(own_role))
@@ -561,16 +636,20 @@ __attribute__((constructor)) static void shim_init(int argc, char **argv)
     log_level = parse_log_level(shim_env("CHROMEREAPER_LOG"));
     resolve_for_children();
     int created;
+    struct cr_registry_peek peek;
     if (!shim_real.fork || !shim_real.execve || !shim_real.execvpe) {
         disable("libc functions missing, not tracking", NULL);
     } else if (find_own_path() < 0) {
         disable("cannot find the library's own path, not tracking", NULL);
     } else if (stays_passive()) {
         active = 0;
-    } else if (open_or_create_session(&created) == 0) {
+    } else if (open_or_create_session(&created, &peek) == 0) {
         active = 1;
-        if (created || !recorded_by_exec())
+        struct cr_registry v;
+        if (created || !recorded_by_exec(&peek))
             record_image(created, argc, argv);
+        else if (role_is_browser_stack(own_role))
+            (void)registry_get(&v);
         if (own_role == CR_ROLE_ZYGOTE)
             map_zygote_mark();
     }

@@ -5,6 +5,7 @@
  * shim_mkdtemp, shim_early. */
 #include <limits.h>
 
+#include "procfs.h"
 #include "shim_test.h"
 
 /* ------------------------------------------------------------ shim_errno */
@@ -634,4 +635,77 @@ Test(shim_identity, an_image_after_a_failed_exec_records_itself, .init = shx_ini
                      shx_ends_with(es.e[i].exe, "/fx_child");
     cr_expect_eq(child_own, 1, "fx_child, exec'd unseen after a failed exec, did not record itself");
     free(es.e);
+}
+
+/* A new image that its exec wrapper recorded reads its record without
+ * mapping the registry (most such programs never fork or exec), and maps
+ * it when it first starts a child, which is recorded as before: here a
+ * shell exec'd by a shell copies its own mappings with builtins (no
+ * fork), then runs /bin/true, then copies them again. */
+Test(shim_identity, a_recorded_image_maps_the_registry_only_to_record, .init = shx_init,
+     .fini = shx_fini)
+{
+    shx_session();
+    shx_tmpdir();
+    char script[600];
+    snprintf(script, sizeof script,
+             "exec /bin/sh -c 'while read l; do echo \"$l\"; done < /proc/$$/maps > %s; /bin/true; "
+             "while read l; do echo \"$l\"; done < /proc/$$/maps > %s'",
+             shx_tmp("before"), shx_tmp("after"));
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    pid_t pid = shx_spawn(argv, shx.id, NULL);
+    shx_assert_exit0(shx_wait(pid, 60), "sh");
+    char *before = ts_slurp(shx_tmp("before")), *after = ts_slurp(shx_tmp("after"));
+    cr_assert(before && after);
+    const char *file = ts_registry_file((uint32_t)getuid(), shx.id);
+    cr_expect_null(strstr(before, file), "mapped before it recorded anything: %s", before);
+    cr_expect_not_null(strstr(after, file), "not mapped after it recorded a child: %s", after);
+    struct shx_entries es;
+    shx_read_entries(shx.id, &es);
+    /* the outer shell recorded itself (nothing tracked started it); the
+     * inner one adopted its exec record */
+    cr_expect_eq(shx_count(&es, pid, -1, CR_SEEN_EXEC, NULL), 1);
+    cr_expect_eq(shx_count(&es, pid, -1, CR_SEEN_CONSTRUCTOR, NULL), 1, "the inner shell recorded itself");
+    int trues = 0;
+    for (int i = 0; i < es.n; i++)
+        trues += es.e[i].ppid == pid && es.e[i].seen_by == CR_SEEN_EXEC &&
+                 strcmp(es.e[i].exe, "/bin/true") == 0;
+    cr_expect_eq(trues, 1, "/bin/true was not recorded");
+    free(before);
+    free(after);
+    free(es.e);
+}
+
+/* A browser's process maps the registry as it starts, even one that its
+ * exec wrapper recorded and that has not forked yet: its sandbox may close
+ * the path before it does (a zygote chroots to an empty directory). */
+Test(shim_identity, a_browser_process_maps_the_registry_at_start, .init = shx_init, .fini = shx_fini)
+{
+    shx_session();
+    shx_tmpdir();
+    /* the fixture's temp directory goes into ours, which shx_fini removes */
+    setenv("TMPDIR", shx.tmp, 1);
+    char *argv[] = {(char *)ts_build("fixtures/fake_chromium"), "zygote", shx.tmp, NULL};
+    pid_t root = shx_spawn(argv, shx.id, NULL);
+    cr_assert_eq(ts_wait_file(shx_tmp("ready"), 30), 0, "the fixture browser never got ready");
+    pid_t tree[64], zygote = 0;
+    int n = ts_descendants(root, tree, 64);
+    for (int i = 0; i < n && !zygote; i++) {
+        char cmdline[512];
+        size_t len = 0;
+        if (proc_file_read(tree[i], "cmdline", cmdline, sizeof cmdline, &len) == 0 &&
+            memmem(cmdline, len, "--type=zygote", 13))
+            zygote = tree[i];
+    }
+    cr_assert_gt(zygote, 0, "no zygote among the fixture's %d processes", n);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)zygote);
+    char *maps = ts_slurp(path);
+    cr_assert_not_null(maps);
+    const char *file = ts_registry_file((uint32_t)getuid(), shx.id);
+    int writable = 0;
+    for (char *line = strtok(maps, "\n"); line; line = strtok(NULL, "\n"))
+        writable += strstr(line, file) && strstr(line, " rw-s ");
+    cr_expect_eq(writable, 1, "the zygote, which has not forked, does not map the registry");
+    free(maps);
 }

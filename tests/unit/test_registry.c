@@ -437,6 +437,54 @@ Test(registry, reserve_clears_the_slot_and_publish_shows_it)
     registry_close(&reg);
 }
 
+/* A registry read without a mapping: the newest slots, across the end of
+ * the table, found by pid and how they were seen; a slot still being
+ * written is not found. */
+Test(registry, peek_reads_the_newest_slots)
+{
+    struct cr_registry reg;
+    char session[CR_SESSION_MAX];
+    ut_registry_create(&reg, session, 4, 1);
+    for (int32_t i = 0; i < 6; i++) {
+        struct cr_entry e;
+        ut_entry_make(&e, 100 + i, i);
+        e.seen_by = CR_SEEN_EXEC;
+        /* a full table takes a slot freed by the reaper */
+        if (i >= 4)
+            cr_assert(registry_entry_transition(&reg, (uint32_t)(i % 4), (uint64_t)(i - 4),
+                                                CR_SLOT_COMMITTED, CR_SLOT_EMPTY));
+        cr_assert_eq(registry_append(&reg, &e), i % 4, "append %d", i);
+    }
+    struct cr_registry_peek p;
+    cr_assert_eq(registry_peek(my_uid(), session, &p, NULL, 0), CR_REG_OK);
+    cr_expect_eq(p.entry_next, 6u);
+    cr_expect_eq(p.count, 4u);
+    cr_expect_eq(p.entry_capacity, 4u);
+    cr_expect_eq(p.size, reg.map_size);
+    struct cr_entry out;
+    cr_expect(registry_peek_find(&p, CR_PEEK_MAX, 105, CR_SEEN_EXEC, &out));
+    cr_expect_eq(out.seq, 5u);
+    cr_expect_eq(out.start_time, ((uint64_t)105 << 32) | 5u);
+    cr_expect(registry_peek_find(&p, CR_PEEK_MAX, 102, CR_SEEN_EXEC, &out));
+    cr_expect_not(registry_peek_find(&p, 3, 102, CR_SEEN_EXEC, &out), "outside the window");
+    cr_expect_not(registry_peek_find(&p, CR_PEEK_MAX, 101, CR_SEEN_EXEC, &out), "overwritten");
+    cr_expect_not(registry_peek_find(&p, CR_PEEK_MAX, 105, CR_SEEN_FORK, &out));
+
+    uint64_t seq;
+    cr_assert(registry_entry_transition(&reg, 2, 2, CR_SLOT_COMMITTED, CR_SLOT_EMPTY));
+    struct cr_entry *slot = registry_entry_reserve(&reg, &seq);
+    cr_assert_eq(slot, &reg.entries[2]);
+    cr_assert_not_null(slot);
+    slot->pid = 200;
+    slot->seen_by = CR_SEEN_EXEC;
+    cr_assert_eq(registry_peek(my_uid(), session, &p, NULL, 0), CR_REG_OK);
+    cr_expect_not(registry_peek_find(&p, CR_PEEK_MAX, 200, CR_SEEN_EXEC, &out), "found unpublished");
+    registry_entry_publish(slot, seq);
+    cr_assert_eq(registry_peek(my_uid(), session, &p, NULL, 0), CR_REG_OK);
+    cr_expect(registry_peek_find(&p, CR_PEEK_MAX, 200, CR_SEEN_EXEC, &out));
+    registry_close(&reg);
+}
+
 Test(registry, entry_read_copies_and_terminates)
 {
     struct cr_registry reg;
