@@ -99,12 +99,23 @@ int proc_stat_read_areas(pid_t pid, struct proc_stat *out, struct proc_areas *ar
                 out->flags = (uint32_t)value;
             if (field == 22)
                 out->start_time = value;
-            if (areas && field >= 48 && field <= 51)
-                (&areas->arg_start)[field - 48] = value;
+            if (areas && field == 48)
+                areas->arg_start = value;
+            if (areas && field == 49)
+                areas->arg_end = value;
+            if (areas && field == 50)
+                areas->env_start = value;
+            if (areas && field == 51)
+                areas->env_end = value;
             if (field == last || *p != ' ')
                 break;
             field++;
             value = 0;
+            /* fields 23-47 are not wanted: skipped a field at a time */
+            while (field > 22 && field < 48 && (p = strchr(p + 1, ' ')) != NULL)
+                field++;
+            if (!p)
+                break;
             continue;
         }
         if (field >= 4 && *p >= '0' && *p <= '9')
