@@ -223,7 +223,7 @@ demo: deps
 
 # make bench: measurements, not gates (see docs/BENCHMARKS.md).  Bench-only
 # programs live in bench/ and build into build/bench/.
-BENCH_PROGS := $(addprefix $(BUILD)/bench/,forkloop abloop append ns_init oracle_kill)
+BENCH_PROGS := $(addprefix $(BUILD)/bench/,forkloop abloop append ns_init oracle_kill floor_kill)
 BENCH_EMPTY := $(BUILD)/bench/libempty.so
 
 $(BENCH_EMPTY): bench/empty_preload.c
