@@ -137,6 +137,27 @@ static enum cr_registry_status registry_file_create(const char *path, const char
     return e == EEXIST ? CR_REG_EXISTS : CR_REG_IO;
 }
 
+/* File times come from a clock that moves once a kernel tick (1-10 ms):
+ * a directory made in the tick the registry was made in has the very same
+ * birth time, and could as well be older, so the reaper keeps it ("made
+ * before the session").  The session's first tick is let pass before the
+ * caller starts anything: whatever the session makes is then provably
+ * younger than its registry.  Bounded: a clock that does not move (or a
+ * birth time in the future) costs 20 ms at most. */
+static void registry_birth_tick_passes(const char *path)
+{
+    struct statx sx;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) < 0 || !(sx.stx_mask & STATX_BTIME))
+        return;
+    for (int i = 0; i < 40; i++) {
+        struct timespec now, pause = {0, 500000};
+        if (clock_gettime(CLOCK_REALTIME_COARSE, &now) < 0 || now.tv_sec > sx.stx_btime.tv_sec ||
+            (now.tv_sec == sx.stx_btime.tv_sec && now.tv_nsec > (long)sx.stx_btime.tv_nsec))
+            return;
+        nanosleep(&pause, NULL);
+    }
+}
+
 enum cr_registry_status registry_create(struct cr_registry *reg, const char *session,
                                         uint32_t entry_capacity, uint32_t dir_capacity)
 {
@@ -153,6 +174,7 @@ enum cr_registry_status registry_create(struct cr_registry *reg, const char *ses
         st = registry_file_create(path, session, entry_capacity, dir_capacity, 0, &map);
     if (st != CR_REG_OK)
         return st;
+    registry_birth_tick_passes(path);
     size_t size = registry_size_for(entry_capacity, dir_capacity);
     regguard_add(map, size);
     registry_bind(reg, map, size, entry_capacity, dir_capacity);

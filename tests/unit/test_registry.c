@@ -205,6 +205,34 @@ Test(registry, create_mode_is_0600_whatever_the_umask)
     }
 }
 
+/* File times move once a kernel tick: a directory the session makes right
+ * after its registry must still be born later than the registry, or the
+ * reaper cannot tell it from one made before the session (today a Go
+ * launcher's profile, made within a millisecond, was kept as "made before
+ * the session"). */
+Test(registry, what_is_made_after_the_registry_is_born_later)
+{
+    for (int i = 0; i < 20; i++) {
+        struct cr_registry reg;
+        char session[CR_SESSION_MAX], path[128], dir[] = "/tmp/crtest-younger-XXXXXX";
+        ut_registry_create(&reg, session, 4, 1);
+        cr_assert_not_null(mkdtemp(dir));
+        ut_registry_path(path, sizeof path, my_uid(), session);
+        struct statx r, d;
+        int have = statx(AT_FDCWD, path, 0, STATX_BTIME, &r) == 0 && statx(AT_FDCWD, dir, 0, STATX_BTIME, &d) == 0 &&
+                   (r.stx_mask & d.stx_mask & STATX_BTIME);
+        rmdir(dir);
+        registry_close(&reg);
+        if (!have)
+            cr_skip_test("no birth times on /tmp or " CR_REGISTRY_DIR);
+        int later = d.stx_btime.tv_sec > r.stx_btime.tv_sec ||
+                    (d.stx_btime.tv_sec == r.stx_btime.tv_sec && d.stx_btime.tv_nsec > r.stx_btime.tv_nsec);
+        cr_assert(later, "try %d: the directory's birth %lld.%09u is not after the registry's %lld.%09u", i,
+                  (long long)d.stx_btime.tv_sec, d.stx_btime.tv_nsec, (long long)r.stx_btime.tv_sec,
+                  r.stx_btime.tv_nsec);
+    }
+}
+
 Test(registry, create_twice_is_exists)
 {
     struct cr_registry a, b;
