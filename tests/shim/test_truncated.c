@@ -98,23 +98,37 @@ static int count(const char *text, const char *what)
     return n;
 }
 
+/* The host: a shell of the session that waits for the test before it
+ * runs /bin/true, so that what the test does to the registry meanwhile
+ * falls between two of its records.  Returns what releases it. */
+static int host_waiting(void)
+{
+    char script[600];
+    snprintf(script, sizeof script, "read x < %s/go; /bin/true; echo done", tmp);
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    host = ts_spawn(argv, session, ts_join(tmp, "out"));
+    return wait_reader(host);
+}
+
+/* Releases the host and waits for it, which must exit 0; its output. */
+static char *host_finished(int go)
+{
+    release(go);
+    int st = ts_waitpid(host, 30);
+    host = -1;
+    char *text = ts_slurp(ts_join(tmp, "out"));
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the host died (%#x): %s", st, text);
+    return text;
+}
+
 static void host_after_resize(off_t size)
 {
     struct cr_registry reg;
     ts_session_create(session, sizeof session, &reg);
     registry_close(&reg);
-    char script[600];
-    snprintf(script, sizeof script, "read x < %s/go; /bin/true; echo done", tmp);
-    char *argv[] = {"/bin/sh", "-c", script, NULL};
-    const char *out = ts_join(tmp, "out");
-    host = ts_spawn(argv, session, out);
-    int go = wait_reader(host);
+    int go = host_waiting();
     resize_registry(session, size);
-    release(go);
-    int st = ts_waitpid(host, 30);
-    host = -1;
-    char *text = ts_slurp(out);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the host died (%#x): %s", st, text);
+    char *text = host_finished(go);
     cr_expect_not_null(strstr(text ? text : "", "done"), "%s", text);
     cr_expect_leq(count(text, "chromereaper:"), 1, "more than one warning: %s", text);
     free(text);
@@ -157,22 +171,13 @@ Test(registry_changed, a_hole_in_the_last_page_is_no_truncation)
     ts_session_create(session, sizeof session, &reg);
     size_t size = reg.map_size;
     registry_close(&reg);
-    char script[600];
-    snprintf(script, sizeof script, "read x < %s/go; /bin/true; echo done", tmp);
-    char *argv[] = {"/bin/sh", "-c", script, NULL};
-    const char *out = ts_join(tmp, "out");
-    host = ts_spawn(argv, session, out);
-    int go = wait_reader(host);
+    int go = host_waiting();
     int fd = open(ts_registry_file((uint32_t)getuid(), session), O_RDWR | O_CLOEXEC);
     cr_assert_geq(fd, 0);
     off_t last = (off_t)((size - 1) / 4096 * 4096);
     cr_assert_eq(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, last, (off_t)size - last), 0);
     close(fd);
-    release(go);
-    int st = ts_waitpid(host, 30);
-    host = -1;
-    char *text = ts_slurp(out);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the host died (%#x): %s", st, text);
+    char *text = host_finished(go);
     cr_expect_eq(count(text, "chromereaper:"), 0, "a warning: %s", text);
     cr_expect_eq(records_of(session, "/bin/true"), 1, "the exec after the hole was not recorded");
     free(text);
