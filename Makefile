@@ -165,13 +165,14 @@ valgrind: $(VG_TESTS)
 
 # The whole suite under ASan+UBSan first, then the unit suite under
 # valgrind (one summary line), the plain full suite last: its Criterion
-# summary is the last line `make test` prints.
+# summary is the last line `make test` prints (scripts/suite.sh names the
+# failed tests again just before it).
 test: deps
 	@$(MAKE) --no-print-directory -s test-programs
 	@$(MAKE) --no-print-directory -s BUILD=$(ASAN_FULL) SANITIZE=1 test-programs
-	@$(ASAN_RUN) $(ASAN_FULL)/tests/chromereaper-tests --jobs=$(TEST_JOBS) --short-filename
+	@$(ASAN_RUN) scripts/suite.sh $(ASAN_FULL)/tests/chromereaper-tests --jobs=$(TEST_JOBS) --short-filename
 	@$(MAKE) --no-print-directory -s valgrind
-	@$(TESTS) --jobs=$(TEST_JOBS) --short-filename
+	@scripts/suite.sh $(TESTS) --jobs=$(TEST_JOBS) --short-filename
 
 # the unit suite alone under ASan+UBSan, quick to iterate on
 unit-asan: $(SAN_TESTS)

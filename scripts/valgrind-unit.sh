@@ -31,6 +31,7 @@ if [ "$rc" -ne 0 ] || [ -n "$bad" ] || [ -z "$synthesis" ]; then
         echo "---- $f"
         cat "$f"
     done
+    grep '^\[FAIL\]' "$logs/suite.out"
     echo "valgrind: FAILED (suite exit $rc; $(echo "$bad" | grep -c .) of $processes processes with valgrind errors; logs in $logs)"
     exit 1
 fi
