@@ -235,6 +235,10 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -ldl
 
+# floor_kill checks identity as the reaper does, with its pidfd calls
+$(BUILD)/bench/floor_kill: $(BUILD)/obj/reaper/pidfd.o
+$(BUILD)/bench/floor_kill: CFLAGS += -Ireaper
+
 bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory -s all $(BUILD)/fixtures/bench_tree $(BUILD)/fixtures/bench_tree.d/chromium \

@@ -38,6 +38,7 @@ FORKLOOP = os.path.join(BIN, "forkloop")
 ABLOOP = os.path.join(BIN, "abloop")
 APPEND = os.path.join(BIN, "append")
 ORACLE = os.path.join(BIN, "oracle_kill")
+FLOOR = os.path.join(BIN, "floor_kill")
 TREE = os.path.join(BIN, "bench_tree")
 PY = "/usr/bin/python3"
 BOT = "examples/selenium_bot.py"          # relative: run with cwd=ROOT
@@ -469,7 +470,10 @@ class Bench:
         "pkill_chrom": lambda s, pidfile: ["pkill", "-9", "-f", "chrom"],
         "ours": lambda s, pidfile: [REAPER, "reap", "--session", s, "--grace", "0"],
         "ours_grace": lambda s, pidfile: [REAPER, "reap", "--session", s],
+        # the least a safe reap does (bench/floor_kill.c): at 1,000 only
+        "floor": lambda s, pidfile: [FLOOR, pidfile, "mem"],
     }
+    AT_1000 = ["floor", "ours_grace"]  # methods measured at 1,000 only
     BYSTANDERS = 10     # plain "chromium"/"chrome-bystander" processes, no session
     OTHER_SESSION = 10  # another bot's browser: a tree in a session of its own
 
@@ -600,7 +604,10 @@ class Bench:
         samples = []
         self.reap_timings = self.has_reap_timings()
         for size in sizes:
-            methods = list(self.METHODS) + (["ours_grace"] if size == 1000 else [])
+            methods = list(self.METHODS)
+            if size == 1000:  # the floor next to ours and the oracle
+                methods[2:2] = ["floor"]
+                methods += ["ours_grace"]
             for r in range(reps):
                 for m in methods:
                     samples.append(self.tree_sample(size, m))
@@ -613,7 +620,7 @@ class Bench:
                "reap_timings": self.reap_timings}
         for size in sizes:
             per = {}
-            for m in self.METHODS + ["ours_grace"]:
+            for m in self.METHODS + self.AT_1000:
                 ss = [s for s in samples if s["size"] == size and s["method"] == m]
                 if not ss:
                     continue
@@ -638,6 +645,8 @@ class Bench:
                     if None not in per[m]["samples"] else None
             per["ours"]["ratio_dead_to_oracle"] = pair_ratio(per["oracle"]["all_dead"],
                                                              per["ours"]["all_dead"])
+            if "floor" in per:
+                per["ours"]["ratio_to_floor"] = pair_ratio(per["floor"]["samples"], ours)
             res[str(size)] = per
         self.results["B4B5"] = res
 
@@ -1062,6 +1071,17 @@ def table(res, errors):
                 "report", "reported")
             if b.get("reap_timings"):
                 phases_row(row, "the same, its phases", g)
+        if "floor" in b["1000"]:
+            f, o = b["1000"]["floor"], b["1000"]["ours"]
+            row("B4", "floor: `floor_kill mem`, the least a safe reap does (list /proc; pin, stat, "
+                "identity, exe, memory, SIGSTOP each; then SIGKILL), 1,000",
+                ms(f["median"]) if not f["missed"] else f"left {f['missed']} alive",
+                f"oracle {ms(b['1000']['oracle']['median'])}",
+                fmt_ratio(f["ratio_to_oracle"], b["1000"]["oracle"]["samples"], f["samples"]),
+                "report", "reported")
+            row("B4", "ours (`reap --grace 0`) relative to that floor, 1,000", ms(o["median"]),
+                f"floor {ms(f['median'])}", fmt_ratio(o.get("ratio_to_floor"), f["samples"], o["samples"]),
+                "report", "reported")
         if not b.get("reap_timings"):
             row("B4", "phases of the reap (scan, plan, freeze, signal, wait, dirs)",
                 "not measured: this build's `reap` has no `--timings`", "-", "-", "report", "not measured")

@@ -6,11 +6,17 @@
  *     pin   pidfd_open + SIGKILL each, then wait (oracle_kill's work)
  *     stat  pin, read /proc/PID/stat, SIGSTOP; then SIGKILL all; wait
  *     proc  stat + /proc/PID/environ, readlink exe, /proc/PID/cmdline
- *     mem   stat (with its memory areas) + readlink exe + command line and
- *           environment in one process_vm_readv (what reap does now)
+ *     mem   what a safe reap reads, as reap reads it: one listing of /proc
+ *           (the children no record names are found there), then for each
+ *           pid: pidfd, stat (with its memory areas), PIDFD_GET_INFO (the
+ *           uid, and the identity check: the pinned process still held
+ *           its pid after the stat was read, so the stat is its own),
+ *           readlink exe, command line and environment in one
+ *           process_vm_readv, SIGSTOP; then SIGKILL all; wait
  *
  * PIDs are taken last first (bench_tree numbers its nodes breadth first, so
  * that is leaves first).  Exit status 0 once every process is dead. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -21,6 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "pidfd.h"
 #include "procfs.h"
 
 #define MAX_PIDS 65536
@@ -31,6 +38,19 @@ static void read_file(pid_t pid, const char *name)
 {
     size_t len;
     proc_file_read(pid, name, buf, sizeof buf, &len);
+}
+
+/* The pids /proc lists: what a reap looks through for children. */
+static size_t list_proc(void)
+{
+    DIR *d = opendir("/proc");
+    size_t n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL)
+        n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+    if (d)
+        closedir(d);
+    return n;
 }
 
 static int sig(int fd, int s)
@@ -62,6 +82,8 @@ int main(int argc, char **argv)
     while (n < MAX_PIDS && fscanf(f, "%d", &pid) == 1)
         pids[n++] = pid;
     fclose(f);
+    if (mem && list_proc() == 0)
+        return 1;
     for (size_t k = n; k-- > 0;) {
         int fd = (int)syscall(SYS_pidfd_open, pids[k], 0);
         fds[k] = (struct pollfd){.fd = fd, .events = POLLIN};
@@ -74,6 +96,12 @@ int main(int argc, char **argv)
         struct proc_stat st;
         struct proc_areas a;
         proc_stat_read_areas(pids[k], &st, mem ? &a : NULL);
+        uid_t uid;
+        if (mem && pidfd_uid(fd, &uid, NULL) < 0) {
+            close(fd); /* reaped since the pin: nothing of it to kill */
+            fds[k].fd = -1;
+            continue;
+        }
         if (proc || mem) {
             char exe[PATH_MAX];
             proc_exe_read(pids[k], exe, sizeof exe);

@@ -65,7 +65,7 @@ trap 'interrupted 143' TERM HUP
 bin="$work/bin"
 mkdir "$bin"
 cp build/chromereaper build/libchromereaper.so build/fixtures/bench_tree \
-    build/bench/forkloop build/bench/abloop build/bench/append build/bench/oracle_kill build/bench/ns_init \
+    build/bench/forkloop build/bench/abloop build/bench/append build/bench/oracle_kill build/bench/floor_kill build/bench/ns_init \
     build/bench/libempty.so "$bin/"
 # bench_tree's nodes run as .../bench_tree.d/chromium: the shim and the
 # reaper know a browser by its executable's name (tests/fixtures/fx_realname.h)
