@@ -226,10 +226,16 @@ demo: deps
 # programs live in bench/ and build into build/bench/.
 BENCH_PROGS := $(addprefix $(BUILD)/bench/,forkloop abloop append ns_init oracle_kill floor_kill)
 BENCH_EMPTY := $(BUILD)/bench/libempty.so
+BENCH_EXEC_RECORD := $(BUILD)/bench/libexecrecord.so
 
 $(BENCH_EMPTY): bench/empty_preload.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -o $@ $<
+
+# B1's floor under the design: only the registry code its constructor uses
+$(BENCH_EXEC_RECORD): bench/exec_record_preload.c $(addprefix $(BUILD)/obj/plainlib/lib/,registry.o regguard.o safestr.o)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -Wl,-z,defs -o $@ $^
 
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -242,7 +248,7 @@ $(BUILD)/bench/floor_kill: CFLAGS += -Ireaper
 bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory -s all $(BUILD)/fixtures/bench_tree $(BUILD)/fixtures/bench_tree.d/chromium \
-		$(BENCH_PROGS) $(BENCH_EMPTY)
+		$(BENCH_PROGS) $(BENCH_EMPTY) $(BENCH_EXEC_RECORD)
 	@bench/run.sh
 
 # make install / make uninstall [PREFIX=/usr/local] [DESTDIR=]: the CLI, the

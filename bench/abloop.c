@@ -1,6 +1,6 @@
 /* B1/B2 in one process, arms interleaved on every iteration:
  *
- *   abloop exec|fork PAIRS ARM_A ARM_B EMPTY_LIB
+ *   abloop exec|fork PAIRS ARM_A ARM_B EMPTY_LIB [FLOOR_LIB]
  *
  * Run under LD_PRELOAD=libchromereaper.so in a session of its own.  Each
  * pair is one iteration of ARM_A and one of ARM_B, back to back (A B, then
@@ -14,6 +14,12 @@
  *         are bypassed); the exec passes the same environment with
  *         LD_PRELOAD=EMPTY_LIB, so /bin/true loads the empty library: the
  *         floor.
+ *   floor libc's fork/execve, the exec passing LD_PRELOAD=FLOOR_LIB (B1's
+ *         floor under the design, bench/exec_record_preload.c: its
+ *         constructor looks for its exec record in the session's
+ *         registry).  Without a shim arm nothing would append to that
+ *         registry, so the shim's path runs CR_PEEK_MAX times first: the
+ *         floor's /bin/true then reads as many records as the shim's.
  * ARM_A = ARM_B is the A/A check.  Both arms fork this same process, so
  * what the library's mere presence costs a fork (its mappings, the
  * registry's) is in both and cancels out: separate processes measure that.
@@ -93,12 +99,15 @@ static long long iterate(const struct arm *a, int do_exec)
     return now_ns() - t0;
 }
 
-static int arm_named(const char *name, struct arm *a, const struct arm *shim, const struct arm *libc)
+static int arm_named(const char *name, struct arm *a, const struct arm *shim, const struct arm *libc,
+                     const struct arm *floor)
 {
     if (strcmp(name, "shim") == 0)
         *a = *shim;
     else if (strcmp(name, "libc") == 0)
         *a = *libc;
+    else if (strcmp(name, "floor") == 0 && floor->envp)
+        *a = *floor;
     else
         return -1;
     return 0;
@@ -121,8 +130,8 @@ static void print_registry(long wrapped)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6 || (strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "fork") != 0)) {
-        fprintf(stderr, "usage: abloop exec|fork PAIRS shim|libc shim|libc EMPTY_LIB\n");
+    if ((argc != 6 && argc != 7) || (strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "fork") != 0)) {
+        fprintf(stderr, "usage: abloop exec|fork PAIRS shim|libc|floor shim|libc|floor EMPTY_LIB [FLOOR_LIB]\n");
         return 2;
     }
     int do_exec = strcmp(argv[1], "exec") == 0;
@@ -134,6 +143,7 @@ int main(int argc, char **argv)
         libc_arm.fork = (fork_fn)dlsym(libc, "fork");
         libc_arm.execve = (execve_fn)dlsym(libc, "execve");
     }
+    struct arm floor_arm = {libc_arm.fork, libc_arm.execve, argc == 7 ? environ_preloading(argv[6]) : NULL};
     if (!libc_arm.fork || !libc_arm.execve || !libc_arm.envp || pairs < 1) {
         fprintf(stderr, "abloop: cannot find libc's fork/execve\n");
         return 1;
@@ -145,11 +155,19 @@ int main(int argc, char **argv)
         return 1;
     }
     struct arm arms[2];
-    if (arm_named(argv[3], &arms[0], &shim_arm, &libc_arm) < 0 ||
-        arm_named(argv[4], &arms[1], &shim_arm, &libc_arm) < 0) {
-        fprintf(stderr, "abloop: an arm is shim or libc\n");
+    if (arm_named(argv[3], &arms[0], &shim_arm, &libc_arm, &floor_arm) < 0 ||
+        arm_named(argv[4], &arms[1], &shim_arm, &libc_arm, &floor_arm) < 0) {
+        fprintf(stderr, "abloop: an arm is shim, libc, or floor (with FLOOR_LIB)\n");
         return 2;
     }
+    int shim_arms = (strcmp(argv[3], "shim") == 0) + (strcmp(argv[4], "shim") == 0);
+    long filled = 0;
+    if (!shim_arms && (strcmp(argv[3], "floor") == 0 || strcmp(argv[4], "floor") == 0))
+        for (; filled < CR_PEEK_MAX; filled++)
+            if (iterate(&shim_arm, do_exec) < 0) {
+                fprintf(stderr, "abloop: the shim's child failed\n");
+                return 1;
+            }
     long long *ns = calloc((size_t)pairs * 2, sizeof *ns);
     if (!ns) {
         perror("abloop");
@@ -176,7 +194,7 @@ int main(int argc, char **argv)
     }
     for (long i = 0; i < pairs; i++)
         printf("%lld %lld\n", ns[2 * i], ns[2 * i + 1]);
-    print_registry((pairs + WARMUP) * ((strcmp(argv[3], "shim") == 0) + (strcmp(argv[4], "shim") == 0)));
+    print_registry((pairs + WARMUP) * shim_arms + filled);
     free(ns);
     return 0;
 }

@@ -34,6 +34,7 @@ BIN = os.environ.get("BENCH_BIN", "")
 REAPER = os.path.join(BIN, "chromereaper")
 SHIM = os.path.join(BIN, "libchromereaper.so")
 EMPTY = os.path.join(BIN, "libempty.so")
+EXEC_RECORD = os.path.join(BIN, "libexecrecord.so")  # B1's floor under the design
 FORKLOOP = os.path.join(BIN, "forkloop")
 ABLOOP = os.path.join(BIN, "abloop")
 APPEND = os.path.join(BIN, "append")
@@ -333,12 +334,17 @@ class Bench:
     def forkloop(self, mode, n, preload):
         env = base_env()
         session = None
-        if preload == "shim":
+        if preload in ("shim", "exec_record"):
             session = self.session_id(mode)
             # a table that never fills: this measures recording, not the
             # refusals of a full one (3 records per exec'd child at most)
             subprocess.run([TREE, "mksession", session, str(3 * n + 64)], check=True)
             env.update(LD_PRELOAD=SHIM, CHROMEREAPER_SESSION=session, CHROMEREAPER_WATCHDOG="0")
+        if preload == "exec_record":
+            # the floor's constructor reads the newest 16 records, as the
+            # shim's does: the shim's own path writes them first
+            subprocess.run([FORKLOOP, mode, "16"], env=env, check=True, stdout=subprocess.DEVNULL)
+            env["LD_PRELOAD"] = EXEC_RECORD
         elif preload == "empty":
             env["LD_PRELOAD"] = EMPTY
         cmd = [FORKLOOP, mode, str(n)]
@@ -358,7 +364,7 @@ class Bench:
         subprocess.run([TREE, "mksession", session], check=True)
         env = base_env(LD_PRELOAD=SHIM, CHROMEREAPER_SESSION=session, CHROMEREAPER_WATCHDOG="0")
         try:
-            out = subprocess.run([ABLOOP, mode, str(pairs), arm_a, arm_b, EMPTY], env=env,
+            out = subprocess.run([ABLOOP, mode, str(pairs), arm_a, arm_b, EMPTY, EXEC_RECORD], env=env,
                                  check=True, stdout=subprocess.PIPE, text=True).stdout
         finally:
             self.drop_registry(session)
@@ -372,14 +378,22 @@ class Bench:
                 b.append(int(f[1]))
         return a, b, reg
 
-    def interleaved(self, name, mode, pairs, chunks):
+    def interleaved(self, name, mode, pairs, chunks, floor=False):
         """The in-process mode: chunks of `pairs` iterations of libc's path
         against the wrapped one (A/B), alternating with chunks of the wrapped
         path against itself (A/A), each chunk a fresh process and session
-        (small enough that its registry never fills)."""
+        (small enough that its registry never fills).  `floor`: a third
+        chunk each time, libc's path under the empty library against libc's
+        under the floor library (B1)."""
         ab_a, ab_b, aa_a, aa_b, loads, full, records = [], [], [], [], [], 0, []
         chunk_ratios, chunk_aa, order = [], [], []
+        fl_a, fl_b, chunk_floor = [], [], []
         for c in range(chunks):
+            if floor:
+                a, b, _ = self.abloop(mode, pairs, "libc", "floor")
+                fl_a += a
+                fl_b += b
+                chunk_floor.append(ratio_summary(a, b)["ratio"])
             a, b, reg = self.abloop(mode, pairs, "libc", "shim")
             ab_a += a
             ab_b += b
@@ -397,9 +411,14 @@ class Bench:
             loads.append(os.getloadavg()[0])
             log(f"{name} in-process {c + 1}/{chunks}: libc {us(median(ab_a[-pairs:]))}, "
                 f"shim {us(median(ab_b[-pairs:]))}, "
-                f"ratio {chunk_ratios[-1]:.3f}, A/A {chunk_aa[-1]:.3f}, load {loads[-1]:.1f}")
+                f"ratio {chunk_ratios[-1]:.3f}, A/A {chunk_aa[-1]:.3f}, "
+                + (f"floor {chunk_floor[-1]:.3f}, " if floor else "") + f"load {loads[-1]:.1f}")
         ab, aa = ratio_summary(ab_a, ab_b), ratio_summary(aa_a, aa_b)
-        return {"pairs": len(ab_a), "chunk_pairs": pairs, "libc_median_ns": median(ab_a),
+        extra = {}
+        if floor:
+            extra["floor"] = {**ratio_summary(fl_a, fl_b), "libc_median_ns": median(fl_a),
+                              "floor_median_ns": median(fl_b), "chunk_ratios": chunk_floor}
+        return {**extra, "pairs": len(ab_a), "chunk_pairs": pairs, "libc_median_ns": median(ab_a),
                 "shim_median_ns": median(ab_b), **ab, "chunk_ratios": chunk_ratios,
                 "aa": {**aa, "median_ns": median(aa_a + aa_b), "chunk_ratios": chunk_aa,
                        "second_over_first": median(order),
@@ -408,14 +427,19 @@ class Bench:
                 "load": [min(loads), max(loads)]}
 
     def b1(self):
+        # the floor: a library whose constructor only finds its exec record
+        # (bench/exec_record_preload.c), the third variant of every round
         n, reps = 2000, self.reps(7)
-        a, b = [], []
+        a, b, c = [], [], []
         for r in range(reps):
             a.append(self.forkloop("exec", n, "empty"))
             b.append(self.forkloop("exec", n, "shim"))
-            log(f"B1 {r + 1}/{reps}: empty {a[-1] / 1e3:.1f} us, shim {b[-1] / 1e3:.1f} us")
+            c.append(self.forkloop("exec", n, "exec_record"))
+            log(f"B1 {r + 1}/{reps}: empty {a[-1] / 1e3:.1f} us, shim {b[-1] / 1e3:.1f} us, "
+                f"floor {c[-1] / 1e3:.1f} us")
         self.results["B1"] = {"n": n, "empty_ns": a, "shim_ns": b, "ratio": pair_ratio(a, b),
-                              "inprocess": self.interleaved("B1", "exec", 250, self.reps(8))}
+                              "floor_ns": c, "floor_ratio": pair_ratio(a, c),
+                              "inprocess": self.interleaved("B1", "exec", 250, self.reps(8), floor=True)}
 
     def b2(self):
         # 10,000 forks record more processes than a registry holds (3,072):
@@ -423,18 +447,22 @@ class Bench:
         # watchdog) recycles the records of dead processes, so that is how
         # B2 runs.  B2' is the library alone in a session nobody supervises,
         # 8,000 forks, so that its registry never fills.
+        # B2' also forks under the empty library, the third variant of its
+        # rounds: what preloading any library costs a fork.
         n, n2, reps = 10000, 8000, self.reps(7)
-        a, b, a2, b2 = [], [], [], []
+        a, b, a2, b2, c2 = [], [], [], [], []
         for r in range(reps):
             a.append(self.forkloop("fork", n, "none"))
             b.append(self.forkloop("fork", n, "run"))
             a2.append(self.forkloop("fork", n2, "none"))
             b2.append(self.forkloop("fork", n2, "shim"))
+            c2.append(self.forkloop("fork", n2, "empty"))
             log(f"B2 {r + 1}/{reps}: none {a[-1] / 1e3:.1f} us, run {b[-1] / 1e3:.1f} us; "
-                f"none {a2[-1] / 1e3:.1f} us, shim alone {b2[-1] / 1e3:.1f} us")
+                f"none {a2[-1] / 1e3:.1f} us, shim alone {b2[-1] / 1e3:.1f} us, empty {c2[-1] / 1e3:.1f} us")
         self.results["B2"] = {"n": n, "none_ns": a, "shim_ns": b, "ratio": pair_ratio(a, b),
                               "n_unfilled": n2, "none_unfilled_ns": a2,
                               "shim_unfilled_ns": b2, "ratio_unfilled": pair_ratio(a2, b2),
+                              "empty_unfilled_ns": c2, "ratio_empty": pair_ratio(a2, c2),
                               "inprocess": self.interleaved("B2", "fork", 500, self.reps(16))}
 
     # -- B3 ------------------------------------------------------------------
@@ -1022,6 +1050,15 @@ def table(res, errors):
         if "inprocess" in b:
             inprocess_rows(row, "B1", "fork+exec+wait /bin/true", "libc's, /bin/true under the empty preload",
                            b["inprocess"], TARGETS["B1"])
+        if "floor_ns" in b:
+            row("B1", "the floor: a library whose constructor only finds its exec record, separate processes",
+                us(median(b["floor_ns"])), f"empty preload {us(median(b['empty_ns']))}",
+                fmt_ratio(b["floor_ratio"], b["empty_ns"], b["floor_ns"]), "report", "reported")
+        if "floor" in b.get("inprocess", {}):
+            f = b["inprocess"]["floor"]
+            row("B1", f"the floor, in one process, libc's fork and exec, {f['pairs']:,} pairs",
+                us(f["floor_median_ns"]) + fmt_diff(f), f"/bin/true under the empty preload {us(f['libc_median_ns'])}",
+                fmt_summary(f, ci=True), "report", "reported")
     if "B2" in res:
         b = res["B2"]
         row("B2", f"fork+_exit+wait x{b['n']:,}, per iteration, under `chromereaper run`, separate processes",
@@ -1031,6 +1068,10 @@ def table(res, errors):
         row("B2'", f"the same x{b['n_unfilled']:,}, the library alone (no supervisor)",
             us(median(b["shim_unfilled_ns"])), f"no preload {us(median(b['none_unfilled_ns']))}",
             fmt_ratio(b["ratio_unfilled"], b["none_unfilled_ns"], b["shim_unfilled_ns"]), "(<= 1.05)", verdict(b["ratio_unfilled"], TARGETS["B2"]))
+        if "empty_unfilled_ns" in b:
+            row("B2'", "the same, an empty preload library alone (what preloading any library costs a fork)",
+                us(median(b["empty_unfilled_ns"])), f"no preload {us(median(b['none_unfilled_ns']))}",
+                fmt_ratio(b["ratio_empty"], b["none_unfilled_ns"], b["empty_unfilled_ns"]), "report", "reported")
         if "inprocess" in b:
             inprocess_rows(row, "B2", "fork+_exit+wait, the library alone", "libc's fork",
                            b["inprocess"], TARGETS["B2"])
