@@ -588,7 +588,11 @@ class Bench:
         (seconds until the last process of the tree was dead, or None if
         some survived; seconds until the command exited; survivors).  What a
         method killed dies within milliseconds: a second after it exited,
-        whatever is alive is what it missed."""
+        whatever is alive is what it missed.  The pidfd of a process that
+        died is closed at once (and dropped from `fds`): a reaper looks
+        through every descriptor of every process outside its reap for
+        users of the session's directories, and the instrument's pidfds
+        are not what it is measured on."""
         with open(errfile, "w") as err:
             t0 = now()
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, env=env)
@@ -615,7 +619,9 @@ class Bench:
                     t_exit = now() - t0
                     deadline = now() + 1.0
                 else:
-                    alive.discard(by_fd[fd])
+                    pid = by_fd.pop(fd)
+                    alive.discard(pid)
+                    os.close(fds.pop(pid))
         proc.wait()
         os.close(pfd)
         return t_dead, t_exit, sorted(alive)
