@@ -75,17 +75,24 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -Itests/support -Ireaper $(TEST_DEFS) -MMD -MP -c $< -o $@
 
-# Only the wrapped libc functions are exported (shim/exports.map), and the
-# big buffer of shim/preload_entry.c is linked last (it says why).  Bound
+# Only the wrapped libc functions are exported (shim/exports.map).  Bound
 # lazily (no -z now): every program that loads the library would otherwise
 # resolve all of its ~60 imports at start (~29k instructions in /bin/true);
 # lazily, a program binds the few its constructor calls, and a fork child
 # inherits them bound (the paths it runs before its exec call nothing its
-# parent did not: shim/env.c).
-$(SHIM): $(SHIM_OBJ) $(PLAIN_LIB_OBJ) shim/exports.map
+# parent did not: shim/env.c).  Laid out by $(SHIM_LDS) where the linker's
+# default script can be had (shim/link_layout.awk says why), else by the
+# default script itself.
+SHIM_LDS := $(BUILD)/shim.lds
+$(SHIM_LDS): shim/link_layout.awk
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,--version-script=shim/exports.map -o $@ $(PLAIN_LIB_OBJ) \
-		$(filter-out %/preload_entry.o,$(SHIM_OBJ)) $(BUILD)/obj/shim/preload_entry.o -ldl
+	@if $(CC) -shared -Wl,--verbose -x c /dev/null -o $@.so 2>/dev/null | awk -f shim/link_layout.awk > $@.tmp; \
+	then mv $@.tmp $@; else rm -f $@.tmp; : > $@; fi; rm -f $@.so
+
+$(SHIM): $(SHIM_OBJ) $(PLAIN_LIB_OBJ) shim/exports.map $(SHIM_LDS)
+	@mkdir -p $(@D)
+	$(CC) -shared $$(test -s $(SHIM_LDS) && echo -Wl,-T,$(SHIM_LDS)) -Wl,--version-script=shim/exports.map \
+		-o $@ $(PLAIN_LIB_OBJ) $(SHIM_OBJ) -ldl
 
 $(REAPER): $(REAPER_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -136,9 +136,9 @@ void shim_env_reclaim(pid_t child);
 size_t shim_env_count(char *const envp[]);
 
 /* Built by the constructor, read-only afterwards. */
-#define SHIM_PRELOAD_ENTRY_MAX (PATH_MAX + 16)
-extern char shim_preload_entry[SHIM_PRELOAD_ENTRY_MAX]; /* "LD_PRELOAD=/abs/path/libchromereaper.so" (preload_entry.c) */
-extern char shim_session_entry[];  /* "CHROMEREAPER_SESSION=<id>" */
+extern char *shim_preload_entry;  /* "LD_PRELOAD=/abs/path/libchromereaper.so" (preload_entry.c) */
+int shim_preload_entry_set(const char *path);
+extern char shim_session_entry[]; /* "CHROMEREAPER_SESSION=<id>" */
 
 /* Preload-only mode: start `chromereaper watch` for a session this process
  * just created (unless CHROMEREAPER_WATCHDOG=0). */

@@ -356,8 +356,7 @@ static int find_own_path(void)
             return -1;
         own = path;
     }
-    cr_strlcpy(shim_preload_entry, "LD_PRELOAD=", sizeof shim_preload_entry);
-    return cr_strlcat(shim_preload_entry, own, sizeof shim_preload_entry) < sizeof shim_preload_entry ? 0 : -1;
+    return shim_preload_entry_set(own);
 }
 
 /* Did the parent process already say why it is not tracking?  It did if

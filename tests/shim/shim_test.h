@@ -286,4 +286,28 @@ static inline int shx_read_lines(const char *path, struct shx_line *out, int max
     return n;
 }
 
+/* fx_launch execve MODE under our session with LD_PRELOAD=`preload` as
+ * given (ts_spawn would overwrite it), waited for; *line is its child's
+ * report.  Started by hand: the shim never goes into this worker's own
+ * environment (its cleanup's children would load it and each create a
+ * session). */
+static inline pid_t shx_launch_preloading(const char *mode, const char *preload, struct shx_line *line)
+{
+    const char *out = shx_tmp("out");
+    char *argv[] = {(char *)ts_build("fixtures/fx_launch"), "execve", (char *)mode, (char *)out, NULL};
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        setpgid(0, 0);
+        setenv("LD_PRELOAD", preload, 1);
+        setenv("CHROMEREAPER_SESSION", shx.id, 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    shx_track(pid);
+    shx_assert_exit0(shx_wait(pid, 60), "fx_launch execve");
+    cr_assert_eq(shx_read_lines(out, line, 1), 1);
+    return pid;
+}
+
 #endif

@@ -111,3 +111,37 @@ Test(shim_long_paths, a_browser_whose_path_is_longer_than_an_entry_is_still_a_br
     cr_expect_eq(strncmp(e.exe, browser, CR_EXE_MAX - 1), 0, "exe: %s", e.exe);
     free(es.e);
 }
+
+/* The library's own path, as LD_PRELOAD names it, goes into the
+ * environment of every child that lacks it: also one longer than the
+ * buffer the library keeps it in (shim/preload_entry.c). */
+Test(shim_long_paths, a_library_path_longer_than_its_buffer_is_handed_on_whole, .init = shx_init,
+     .fini = shx_fini)
+{
+    shx_session();
+    shx_tmpdir();
+    char lib[1024];
+    int len = snprintf(lib, sizeof lib, "%s/%0200d", shx.tmp, 0);
+    cr_assert_eq(mkdir(lib, 0700), 0, "mkdir: %s", strerror(errno));
+    snprintf(lib + len, sizeof lib - (size_t)len, "/%0200d", 1);
+    cr_assert_eq(mkdir(lib, 0700), 0, "mkdir: %s", strerror(errno));
+    cr_assert_lt(strlen(lib) + sizeof "/libchromereaper.so", sizeof lib);
+    strcat(lib, "/libchromereaper.so");
+    cr_assert_gt(strlen(lib), 400);
+    char *real = realpath(ts_build("libchromereaper.so"), NULL);
+    cr_assert_not_null(real);
+    cr_assert_eq(symlink(real, lib), 0, "symlink: %s", strerror(errno));
+    free(real);
+
+    /* fx_launch with LD_PRELOAD=<lib>; its child gets a bare environment,
+     * which the exec wrapper completes */
+    struct shx_line line;
+    pid_t pid = shx_launch_preloading("bare", lib, &line);
+    cr_expect_str_eq(line.preload_value, lib, "LD_PRELOAD of the child");
+    struct shx_entries es;
+    shx_read_entries(shx.id, &es);
+    cr_expect_eq(shx_count(&es, line.pid, pid, CR_SEEN_EXEC, NULL), 1, "the child's exec was not recorded");
+    cr_expect_eq(shx_count(&es, 0, line.pid, CR_SEEN_FORK, NULL), 1,
+                 "the library, loaded in the child through that path, did not record its fork");
+    free(es.e);
+}

@@ -254,24 +254,8 @@ Test(shim_env, preload_of_caller_kept_when_ours_is_there, .init = shx_init, .fin
     /* LD_PRELOAD="<other> <ours>" for fx_launch and, inherited, its child */
     char value[PATH_MAX * 2 + 8];
     snprintf(value, sizeof value, "%s %s", FX_OTHER_PRELOAD, our_preload());
-    const char *out = shx_tmp("out");
-    char *argv[] = {(char *)ts_build("fixtures/fx_launch"), "execve", "normal", (char *)out, NULL};
-    /* ts_spawn would overwrite LD_PRELOAD: start it by hand (and never put
-     * the shim into this worker's own environment: its cleanup's children
-     * would load it and each create a session) */
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        setpgid(0, 0);
-        setenv("LD_PRELOAD", value, 1);
-        setenv("CHROMEREAPER_SESSION", shx.id, 1);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    shx_track(pid);
-    shx_assert_exit0(shx_wait(pid, 60), "fx_launch execve normal");
     struct shx_line line;
-    cr_assert_eq(shx_read_lines(out, &line, 1), 1);
+    pid_t pid = shx_launch_preloading("normal", value, &line);
     cr_expect_str_eq(line.preload_value, value, "LD_PRELOAD was rewritten");
     struct shx_entries es;
     shx_read_entries(shx.id, &es);

@@ -1,8 +1,9 @@
 /* The shim as a good guest: errno, exported symbols, threads, an unusable
  * registry, directories, and wrappers reached before its constructor.
  *
- * Suites: shim_errno, shim_exports, shim_threads, shim_unusable,
- * shim_mkdtemp, shim_early. */
+ * Suites: shim_errno, shim_exports, shim_layout, shim_threads,
+ * shim_unusable, shim_mkdtemp, shim_early. */
+#include <elf.h>
 #include <limits.h>
 
 #include "procfs.h"
@@ -116,6 +117,51 @@ Test(shim_exports, only_the_wrapped_libc_functions)
         cr_expect_eq(seen[i], want, "%s exported %d times", wrapped[i], seen[i]);
     }
     free(out);
+}
+
+/* ------------------------------------------------------------ shim_layout */
+
+/* Every program maps the library: each mapping is an mmap, a page fault and
+ * an unmapping at exit (Makefile, shim/link_layout.awk,
+ * shim/preload_entry.c).  Its zero-initialised data ends on the last page
+ * of its file, so the loader maps no page of zeros after it; where the
+ * build made its link script, the read-only data shares the headers'
+ * mapping.  What that must not cost: code on pages of its own, nothing
+ * both writable and executable, RELRO. */
+Test(shim_layout, three_mappings_with_code_apart_and_relro)
+{
+    char *image = ts_slurp(ts_build("libchromereaper.so"));
+    cr_assert_not_null(image);
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)(void *)image;
+    cr_assert_eq(memcmp(eh->e_ident, ELFMAG, SELFMAG), 0);
+    cr_assert_eq(eh->e_ident[EI_CLASS], ELFCLASS64, "the test reads 64-bit ELF only");
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(void *)(image + eh->e_phoff);
+    long page = sysconf(_SC_PAGESIZE);
+    int loads = 0, read_only = 0, code = 0, relro = 0;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type == PT_GNU_RELRO)
+            relro++;
+        if (ph[i].p_type != PT_LOAD)
+            continue;
+        loads++;
+        read_only += ph[i].p_flags == PF_R;
+        code += (ph[i].p_flags & PF_X) != 0;
+        cr_expect(!((ph[i].p_flags & PF_W) && (ph[i].p_flags & PF_X)), "segment %d is writable and executable", i);
+        uint64_t file_end = (ph[i].p_vaddr + ph[i].p_filesz + (uint64_t)page - 1) / (uint64_t)page * (uint64_t)page;
+        cr_expect_leq(ph[i].p_vaddr + ph[i].p_memsz, file_end,
+                      "segment %d: %llu bytes of zeros past the last page of its file content (a mapping of "
+                      "their own in every program)", i,
+                      (unsigned long long)(ph[i].p_vaddr + ph[i].p_memsz - file_end));
+    }
+    cr_expect_eq(code, 1, "%d executable segments", code);
+    cr_expect_eq(relro, 1, "no RELRO segment");
+    char *lds = ts_slurp(ts_build("shim.lds"));
+    if (lds && *lds) {
+        cr_expect_eq(read_only, 1, "%d read-only segments: the read-only data has one of its own", read_only);
+        cr_expect_eq(loads, 3, "%d segments", loads);
+    }
+    free(lds);
+    free(image);
 }
 
 /* ------------------------------------------------------------ shim_threads */
