@@ -59,9 +59,11 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -MMD -MP -c $< -o $@
 
+# The shim and its copy of lib/ make their hot system calls directly
+# (lib/sysio.h, shim/rawsys.h).
 $(BUILD)/obj/shim/%.o: shim/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -DCR_DIRECT_SYSCALLS -MMD -MP -c $< -o $@
 
 # shim/strings.c defines the string functions the library uses: the
 # compiler must not turn its loops into calls to them.
@@ -69,7 +71,7 @@ $(BUILD)/obj/shim/strings.o: CFLAGS += -fno-builtin -fno-tree-loop-distribute-pa
 
 $(BUILD)/obj/plainlib/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -DCR_DIRECT_SYSCALLS -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
@@ -242,7 +244,7 @@ $(BENCH_EMPTY): bench/empty_preload.c
 # B1's floor under the design: only the registry code its constructor uses
 $(BENCH_EXEC_RECORD): bench/exec_record_preload.c $(addprefix $(BUILD)/obj/plainlib/lib/,registry.o regguard.o safestr.o)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -shared -Wl,-z,defs -o $@ $^
+	$(CC) $(CFLAGS) -DCR_DIRECT_SYSCALLS -shared -Wl,-z,defs -o $@ $^
 
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)

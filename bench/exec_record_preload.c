@@ -6,8 +6,9 @@
  * itself.  So: the session from the environment, the uid from the
  * auxiliary vector, the registry peeked with lib/registry.c's API (open,
  * fstat, the header and the newest slots read, close: what the shim's
- * constructor reads), and the entry matched by pid, parent and program
- * name.  No record is made, no real function resolved, nothing mapped.
+ * constructor reads; made directly, as in the shim, lib/sysio.h), and the
+ * entry matched by pid, parent and program name.  No record is made, no
+ * real function resolved, nothing mapped.
  * Its ratio to the empty library (bench/empty_preload.c) is the least an
  * exec can cost in a session; the fork and exec wrappers' records are on
  * top of it. */
@@ -18,6 +19,15 @@
 
 #include "registry.h"
 #include "safestr.h"
+#include "sysio.h"
+
+#if defined(CR_HAVE_DIRECT_SYSCALLS)
+#define own_pid() ((pid_t)cr_syscall(SYS_getpid, 0, 0, 0, 0))
+#define parent_pid() ((pid_t)cr_syscall(SYS_getppid, 0, 0, 0, 0))
+#else
+#define own_pid() getpid()
+#define parent_pid() getppid()
+#endif
 
 /* 1 when the constructor found its exec record (for a debugger). */
 __attribute__((visibility("default"))) int chromereaper_bench_exec_recorded;
@@ -37,6 +47,6 @@ __attribute__((constructor)) static void find_exec_record(int argc, char **argv,
         return;
     const char *execfn = (const char *)getauxval(AT_EXECFN);
     chromereaper_bench_exec_recorded =
-        registry_peek_find(&peek, CR_PEEK_MAX, getpid(), CR_SEEN_EXEC, &e) && e.ppid == getppid() &&
+        registry_peek_find(&peek, CR_PEEK_MAX, own_pid(), CR_SEEN_EXEC, &e) && e.ppid == parent_pid() &&
         execfn && strcmp(cr_basename(execfn), cr_basename(e.exe)) == 0;
 }

@@ -15,6 +15,7 @@
 #include "regguard.h"
 #include "role.h"
 #include "safestr.h"
+#include "sysio.h"
 
 _Static_assert(sizeof(CR_REGISTRY_MAGIC) == 8, "magic fills its field");
 
@@ -229,7 +230,7 @@ static enum cr_registry_status open_checked(uint32_t uid, const char *session, i
     char path[128];
     if (registry_path(path, sizeof path, uid, session) < 0)
         return fail(why, why_len, CR_REG_MISSING, "invalid session id");
-    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = cr_open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return fail(why, why_len, CR_REG_MISSING, "no registry for this session");
@@ -246,7 +247,7 @@ static enum cr_registry_status open_checked(uint32_t uid, const char *session, i
     }
     struct stat st;
     enum cr_registry_status rc = CR_REG_OK;
-    if (fstat(fd, &st) < 0)
+    if (cr_fstat(fd, &st) < 0)
         rc = fail(why, why_len, CR_REG_IO, "cannot stat the registry");
     else if (!S_ISREG(st.st_mode))
         rc = fail(why, why_len, CR_REG_FOREIGN, "registry is not a regular file");
@@ -261,12 +262,12 @@ static enum cr_registry_status open_checked(uint32_t uid, const char *session, i
             snprintf(why, why_len, "registry file mode is %04o, not 0600", (unsigned)(st.st_mode & 07777));
     }
     if (rc != CR_REG_OK) {
-        close(fd);
+        cr_close(fd);
         return rc;
     }
     size_t size = (size_t)st.st_size;
     if (size < CR_HEADER_SIZE) {
-        close(fd);
+        cr_close(fd);
         return fail(why, why_len, CR_REG_CORRUPT, "truncated: smaller than its header");
     }
     /* Reading a hole of a tmpfs file through a shared mapping allocates it:
@@ -279,10 +280,10 @@ static enum cr_registry_status open_checked(uint32_t uid, const char *session, i
     if (allocated < (uint64_t)size &&
         size > registry_size_for(CR_ENTRY_CAPACITY_DEFAULT, CR_DIR_CAPACITY_DEFAULT)) {
         struct cr_registry_header old;
-        int other = pread(fd, &old, sizeof old, 0) == (ssize_t)sizeof old &&
+        int other = cr_pread(fd, &old, sizeof old, 0) == (ssize_t)sizeof old &&
                     memcmp(old.magic, CR_REGISTRY_MAGIC, sizeof old.magic) == 0 &&
                     old.version != CR_REGISTRY_VERSION;
-        close(fd);
+        cr_close(fd);
         if (other)
             return registry_validate(&old, size, uid, why, why_len);
         if (why && why_len)
@@ -306,7 +307,7 @@ enum cr_registry_status registry_open(struct cr_registry *reg, uint32_t uid, con
         return rc;
     size_t size = (size_t)st.st_size;
     void *map = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
-    close(fd);
+    cr_close(fd);
     if (map == MAP_FAILED)
         return fail(why, why_len, CR_REG_IO, "cannot map the registry");
     regguard_add(map, size);
@@ -336,7 +337,7 @@ enum cr_registry_status registry_peek(uint32_t uid, const char *session, struct 
         return rc;
     size_t size = (size_t)st.st_size;
     struct cr_registry_header h;
-    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+    if (cr_pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
         rc = fail(why, why_len, CR_REG_IO, "cannot read the registry's header");
     else
         rc = registry_validate(&h, size, uid, why, why_len);
@@ -358,13 +359,13 @@ enum cr_registry_status registry_peek(uint32_t uid, const char *session, struct 
             uint32_t run = h.entry_capacity - i < n - got ? h.entry_capacity - i : (uint32_t)(n - got);
             size_t bytes = (size_t)run * CR_ENTRY_SIZE;
             off_t at = (off_t)(CR_HEADER_SIZE + (size_t)i * CR_ENTRY_SIZE);
-            if (pread(fd, &p->slots[got], bytes, at) != (ssize_t)bytes)
+            if (cr_pread(fd, &p->slots[got], bytes, at) != (ssize_t)bytes)
                 break;
             got += run;
         }
         p->count = got;
     }
-    close(fd);
+    cr_close(fd);
     return rc;
 }
 

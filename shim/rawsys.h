@@ -1,8 +1,10 @@
 /* The system calls of the record path, made directly on x86_64: a fork
  * child about to exec has mapped none of libc's text but what its fork
  * ran, and each libc wrapper it is the first to call (and the vDSO, and
- * errno's accessor) costs it a page fault, 2-3 us in a VM.  These never
- * touch errno.  Elsewhere, libc's, with errno put back. */
+ * errno's accessor) costs it a page fault, 2-3 us in a VM; and each one a
+ * new image's constructor calls first costs it a lazy binding.  These
+ * never touch errno.  Elsewhere (and in a build without
+ * CR_DIRECT_SYSCALLS: lib/sysio.h), libc's, with errno put back. */
 #ifndef CHROMEREAPER_SHIM_RAWSYS_H
 #define CHROMEREAPER_SHIM_RAWSYS_H
 
@@ -15,19 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
+#include "sysio.h"
+
+#if defined(CR_HAVE_DIRECT_SYSCALLS)
 static inline long shim_raw_syscall(long n, long a, long b, long c)
 {
-    long ret;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(n), "D"(a), "S"(b), "d"(c)
-                     : "rcx", "r11", "memory");
-    return ret;
+    return cr_syscall(n, a, b, c, 0);
 }
 
 static inline pid_t shim_getpid(void) { return (pid_t)shim_raw_syscall(SYS_getpid, 0, 0, 0); }
 static inline pid_t shim_getppid(void) { return (pid_t)shim_raw_syscall(SYS_getppid, 0, 0, 0); }
+static inline uid_t shim_getuid(void) { return (uid_t)shim_raw_syscall(SYS_getuid, 0, 0, 0); }
 
 static inline int shim_mincore(void *addr, size_t len, unsigned char *vec)
 {
@@ -45,6 +45,7 @@ static inline uint64_t shim_boottime_raw_ns(void)
 #else
 static inline pid_t shim_getpid(void) { return getpid(); }
 static inline pid_t shim_getppid(void) { return getppid(); }
+static inline uid_t shim_getuid(void) { return getuid(); }
 
 static inline int shim_mincore(void *addr, size_t len, unsigned char *vec)
 {

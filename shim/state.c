@@ -173,7 +173,7 @@ static int registry_get(struct cr_registry *v)
         struct cr_registry r;
         int saved = errno;
         const char *session = shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1;
-        int ok = registry_open(&r, (uint32_t)getuid(), session, 1, NULL, 0) == CR_REG_OK;
+        int ok = registry_open(&r, (uint32_t)shim_getuid(), session, 1, NULL, 0) == CR_REG_OK;
         shim_errno_restore(saved);
         if (ok && (r.file_dev != registry.file_dev || r.file_ino != registry.file_ino ||
                    r.map_size != registry.map_size || r.entry_capacity != registry.entry_capacity ||
@@ -291,7 +291,7 @@ static void append_dir_detached(const struct cr_dir_head *d, const char *path)
 {
     struct cr_registry reg;
     const char *session = shim_session_entry + sizeof "CHROMEREAPER_SESSION=" - 1;
-    if (registry_open(&reg, (uint32_t)getuid(), session, 1, NULL, 0) != CR_REG_OK)
+    if (registry_open(&reg, (uint32_t)shim_getuid(), session, 1, NULL, 0) != CR_REG_OK)
         return;
     if (registry_append_dir_path(&reg, d, path) < 0)
         warn_full(&reg);
@@ -412,7 +412,7 @@ static int open_or_create_session(int *created, struct cr_registry_peek *peek)
     const char *session = shim_env("CHROMEREAPER_SESSION");
     char fresh[CR_SESSION_MAX];
     char why[128] = "";
-    uint32_t uid = (uint32_t)getuid();
+    uint32_t uid = (uint32_t)shim_getuid();
     *created = 0;
     if (session && *session) {
         enum cr_registry_status st = registry_peek(uid, session, peek, why, sizeof why);
