@@ -235,16 +235,28 @@ demo: deps
 # programs live in bench/ and build into build/bench/.
 BENCH_PROGS := $(addprefix $(BUILD)/bench/,forkloop abloop append ns_init oracle_kill floor_kill)
 BENCH_EMPTY := $(BUILD)/bench/libempty.so
-BENCH_EXEC_RECORD := $(BUILD)/bench/libexecrecord.so
+BENCH_MIN_RECORDER := $(BUILD)/bench/libminrecorder.so
+MIN_RECORDER_OBJ := $(BUILD)/obj/bench/min_recorder.o $(BUILD)/obj/shim/strings.o \
+	$(addprefix $(BUILD)/obj/plainlib/lib/,registry.o regguard.o safestr.o role.o procfs.o)
 
 $(BENCH_EMPTY): bench/empty_preload.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -o $@ $<
 
-# B1's floor under the design: only the registry code its constructor uses
-$(BENCH_EXEC_RECORD): bench/exec_record_preload.c $(addprefix $(BUILD)/obj/plainlib/lib/,registry.o regguard.o safestr.o)
+# B1's floor under the design, its records made as the shim makes them:
+# the same direct system calls (shim/rawsys.h, lib/sysio.h) and string
+# functions (shim/strings.c: no page of libc's text, no lazy binding, in a
+# fork child)
+$(BUILD)/obj/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DCR_DIRECT_SYSCALLS -shared -Wl,-z,defs -o $@ $^
+	$(CC) $(CFLAGS) -DCR_DIRECT_SYSCALLS -Ishim -MMD -MP -c $< -o $@
+
+$(BENCH_MIN_RECORDER): $(BUILD)/obj/bench/min_recorder_preload.o $(MIN_RECORDER_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-z,defs -o $@ $^ -ldl
+
+# abloop's floor arm records with the same code (and lib/ as it links it)
+$(BUILD)/bench/abloop: $(BUILD)/obj/bench/min_recorder.o $(BUILD)/obj/shim/strings.o
 
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -257,7 +269,7 @@ $(BUILD)/bench/floor_kill: CFLAGS += -Ireaper
 bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory -s all $(BUILD)/fixtures/bench_tree $(BUILD)/fixtures/bench_tree.d/chromium \
-		$(BENCH_PROGS) $(BENCH_EMPTY) $(BENCH_EXEC_RECORD)
+		$(BENCH_PROGS) $(BENCH_EMPTY) $(BENCH_MIN_RECORDER)
 	@bench/run.sh
 
 # make install / make uninstall [PREFIX=/usr/local] [DESTDIR=]: the CLI, the

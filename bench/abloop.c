@@ -13,30 +13,32 @@
  *   libc  libc's own fork/execve, looked up in libc itself (the wrappers
  *         are bypassed); the exec passes the same environment with
  *         LD_PRELOAD=EMPTY_LIB, so /bin/true loads the empty library: the
- *         floor.
- *   floor libc's fork/execve, the exec passing LD_PRELOAD=FLOOR_LIB (B1's
- *         floor under the design, bench/exec_record_preload.c: its
- *         constructor looks for its exec record in the session's
- *         registry).  Without a shim arm nothing would append to that
- *         registry, so the shim's path runs CR_PEEK_MAX times first: the
- *         floor's /bin/true then reads as many records as the shim's.
+ *         baseline, what loading any library costs.
+ *   floor B1's floor under the design: libc's fork and execve with the
+ *         two records the shim makes (bench/min_recorder.c: the parent's
+ *         record of the child after the fork, the child's record of its
+ *         exec before it), the exec passing LD_PRELOAD=FLOOR_LIB
+ *         (bench/min_recorder_preload.c: its constructor finds that exec
+ *         record in the session's registry).
  * ARM_A = ARM_B is the A/A check.  Both arms fork this same process, so
  * what the library's mere presence costs a fork (its mappings, the
  * registry's) is in both and cancels out: separate processes measure that.
  *
  * Prints one line per pair, "A_NS B_NS", then
- * "registry records R overflow O capacity C wrapped W" of the session, read
- * after the loop: R records for W iterations of the shim arm (warm-up
- * included), O of them refused (a full registry makes every wrapped call
- * dearer). */
+ * "registry records R overflow O capacity C wrapped W floor F" of the
+ * session, read after the loop: R records for W iterations of the shim arm
+ * and F of the floor arm (warm-up included), O of them refused (a full
+ * registry makes every wrapped call dearer). */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "min_recorder.h"
 #include "registry.h"
 
 #define WARMUP 5
@@ -53,6 +55,17 @@ struct arm {
 };
 
 static char *const true_argv[] = {"true", NULL};
+
+/* The floor arm's fork and execve: libc's, recorded as the design asks. */
+static fork_fn libc_fork;
+static execve_fn libc_execve;
+
+static pid_t floor_fork(void) { return minrec_fork(libc_fork); }
+
+static int floor_execve(const char *path, char *const argv[], char *const envp[])
+{
+    return minrec_execve(libc_execve, path, argv, envp);
+}
 
 static long long now_ns(void)
 {
@@ -113,7 +126,7 @@ static int arm_named(const char *name, struct arm *a, const struct arm *shim, co
     return 0;
 }
 
-static void print_registry(long wrapped)
+static void print_registry(long wrapped, long floor)
 {
     const char *session = getenv("CHROMEREAPER_SESSION");
     struct cr_registry reg;
@@ -122,9 +135,9 @@ static void print_registry(long wrapped)
         printf("registry none\n");
         return;
     }
-    printf("registry records %llu overflow %u capacity %u wrapped %ld\n",
+    printf("registry records %llu overflow %u capacity %u wrapped %ld floor %ld\n",
            (unsigned long long)__atomic_load_n(&reg.hdr->entry_next, __ATOMIC_ACQUIRE),
-           registry_overflow(&reg), reg.entry_capacity, wrapped);
+           registry_overflow(&reg), reg.entry_capacity, wrapped, floor);
     registry_close(&reg);
 }
 
@@ -143,7 +156,15 @@ int main(int argc, char **argv)
         libc_arm.fork = (fork_fn)dlsym(libc, "fork");
         libc_arm.execve = (execve_fn)dlsym(libc, "execve");
     }
-    struct arm floor_arm = {libc_arm.fork, libc_arm.execve, argc == 7 ? environ_preloading(argv[6]) : NULL};
+    libc_fork = libc_arm.fork;
+    libc_execve = libc_arm.execve;
+    struct arm floor_arm = {floor_fork, floor_execve, argc == 7 ? environ_preloading(argv[6]) : NULL};
+    if (floor_arm.envp &&
+        minrec_init(getenv("CHROMEREAPER_SESSION"),
+                    role_classify((const char *)getauxval(AT_EXECFN), (const char *const *)argv)) < 0) {
+        fprintf(stderr, "abloop: the floor arm needs a session (CHROMEREAPER_SESSION)\n");
+        return 1;
+    }
     if (!libc_arm.fork || !libc_arm.execve || !libc_arm.envp || pairs < 1) {
         fprintf(stderr, "abloop: cannot find libc's fork/execve\n");
         return 1;
@@ -161,13 +182,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int shim_arms = (strcmp(argv[3], "shim") == 0) + (strcmp(argv[4], "shim") == 0);
-    long filled = 0;
-    if (!shim_arms && (strcmp(argv[3], "floor") == 0 || strcmp(argv[4], "floor") == 0))
-        for (; filled < CR_PEEK_MAX; filled++)
-            if (iterate(&shim_arm, do_exec) < 0) {
-                fprintf(stderr, "abloop: the shim's child failed\n");
-                return 1;
-            }
+    int floor_arms = (strcmp(argv[3], "floor") == 0) + (strcmp(argv[4], "floor") == 0);
     long long *ns = calloc((size_t)pairs * 2, sizeof *ns);
     if (!ns) {
         perror("abloop");
@@ -194,7 +209,7 @@ int main(int argc, char **argv)
     }
     for (long i = 0; i < pairs; i++)
         printf("%lld %lld\n", ns[2 * i], ns[2 * i + 1]);
-    print_registry((pairs + WARMUP) * shim_arms + filled);
+    print_registry((pairs + WARMUP) * shim_arms, (pairs + WARMUP) * floor_arms);
     free(ns);
     return 0;
 }

@@ -34,7 +34,7 @@ BIN = os.environ.get("BENCH_BIN", "")
 REAPER = os.path.join(BIN, "chromereaper")
 SHIM = os.path.join(BIN, "libchromereaper.so")
 EMPTY = os.path.join(BIN, "libempty.so")
-EXEC_RECORD = os.path.join(BIN, "libexecrecord.so")  # B1's floor under the design
+MIN_RECORDER = os.path.join(BIN, "libminrecorder.so")  # B1's floor under the design
 FORKLOOP = os.path.join(BIN, "forkloop")
 ABLOOP = os.path.join(BIN, "abloop")
 APPEND = os.path.join(BIN, "append")
@@ -334,17 +334,14 @@ class Bench:
     def forkloop(self, mode, n, preload):
         env = base_env()
         session = None
-        if preload in ("shim", "exec_record"):
+        if preload in ("shim", "min_recorder"):
             session = self.session_id(mode)
             # a table that never fills: this measures recording, not the
             # refusals of a full one (3 records per exec'd child at most)
             subprocess.run([TREE, "mksession", session, str(3 * n + 64)], check=True)
             env.update(LD_PRELOAD=SHIM, CHROMEREAPER_SESSION=session, CHROMEREAPER_WATCHDOG="0")
-        if preload == "exec_record":
-            # the floor's constructor reads the newest 16 records, as the
-            # shim's does: the shim's own path writes them first
-            subprocess.run([FORKLOOP, mode, "16"], env=env, check=True, stdout=subprocess.DEVNULL)
-            env["LD_PRELOAD"] = EXEC_RECORD
+        if preload == "min_recorder":
+            env["LD_PRELOAD"] = MIN_RECORDER
         elif preload == "empty":
             env["LD_PRELOAD"] = EMPTY
         cmd = [FORKLOOP, mode, str(n)]
@@ -364,7 +361,7 @@ class Bench:
         subprocess.run([TREE, "mksession", session], check=True)
         env = base_env(LD_PRELOAD=SHIM, CHROMEREAPER_SESSION=session, CHROMEREAPER_WATCHDOG="0")
         try:
-            out = subprocess.run([ABLOOP, mode, str(pairs), arm_a, arm_b, EMPTY, EXEC_RECORD], env=env,
+            out = subprocess.run([ABLOOP, mode, str(pairs), arm_a, arm_b, EMPTY, MIN_RECORDER], env=env,
                                  check=True, stdout=subprocess.PIPE, text=True).stdout
         finally:
             self.drop_registry(session)
@@ -387,13 +384,16 @@ class Bench:
         under the floor library (B1)."""
         ab_a, ab_b, aa_a, aa_b, loads, full, records = [], [], [], [], [], 0, []
         chunk_ratios, chunk_aa, order = [], [], []
-        fl_a, fl_b, chunk_floor = [], [], []
+        fl_a, fl_b, chunk_floor, fl_records = [], [], [], []
         for c in range(chunks):
             if floor:
-                a, b, _ = self.abloop(mode, pairs, "libc", "floor")
+                a, b, reg = self.abloop(mode, pairs, "libc", "floor")
                 fl_a += a
                 fl_b += b
                 chunk_floor.append(ratio_summary(a, b)["ratio"])
+                full += reg.get("overflow", 0) > 0
+                if reg.get("floor"):
+                    fl_records.append(reg["records"] / reg["floor"])
             a, b, reg = self.abloop(mode, pairs, "libc", "shim")
             ab_a += a
             ab_b += b
@@ -417,24 +417,26 @@ class Bench:
         extra = {}
         if floor:
             extra["floor"] = {**ratio_summary(fl_a, fl_b), "libc_median_ns": median(fl_a),
-                              "floor_median_ns": median(fl_b), "chunk_ratios": chunk_floor}
+                              "floor_median_ns": median(fl_b), "chunk_ratios": chunk_floor,
+                              "records_per_iteration": median(fl_records)}
         return {**extra, "pairs": len(ab_a), "chunk_pairs": pairs, "libc_median_ns": median(ab_a),
                 "shim_median_ns": median(ab_b), **ab, "chunk_ratios": chunk_ratios,
                 "aa": {**aa, "median_ns": median(aa_a + aa_b), "chunk_ratios": chunk_aa,
                        "second_over_first": median(order),
                        "holds": aa["ratio"] is not None and abs(aa["ratio"] - 1) <= AA_TOLERANCE},
-                "records_per_wrapped": median(records), "chunks_registry_full": full, "runs": 2 * chunks,
+                "records_per_wrapped": median(records), "chunks_registry_full": full, "runs": (3 if floor else 2) * chunks,
                 "load": [min(loads), max(loads)]}
 
     def b1(self):
-        # the floor: a library whose constructor only finds its exec record
-        # (bench/exec_record_preload.c), the third variant of every round
+        # the floor: a minimal recorder (bench/min_recorder_preload.c: the
+        # fork and exec records, the new image finds its record), the third
+        # variant of every round
         n, reps = 2000, self.reps(7)
         a, b, c = [], [], []
         for r in range(reps):
             a.append(self.forkloop("exec", n, "empty"))
             b.append(self.forkloop("exec", n, "shim"))
-            c.append(self.forkloop("exec", n, "exec_record"))
+            c.append(self.forkloop("exec", n, "min_recorder"))
             log(f"B1 {r + 1}/{reps}: empty {a[-1] / 1e3:.1f} us, shim {b[-1] / 1e3:.1f} us, "
                 f"floor {c[-1] / 1e3:.1f} us")
         self.results["B1"] = {"n": n, "empty_ns": a, "shim_ns": b, "ratio": pair_ratio(a, b),
@@ -1057,12 +1059,15 @@ def table(res, errors):
             inprocess_rows(row, "B1", "fork+exec+wait /bin/true", "libc's, /bin/true under the empty preload",
                            b["inprocess"], TARGETS["B1"])
         if "floor_ns" in b:
-            row("B1", "the floor: a library whose constructor only finds its exec record, separate processes",
+            row("B1", "the floor: a minimal recorder (the fork and exec records, the new image finds its "
+                "record), separate processes",
                 us(median(b["floor_ns"])), f"empty preload {us(median(b['empty_ns']))}",
                 fmt_ratio(b["floor_ratio"], b["empty_ns"], b["floor_ns"]), "report", "reported")
         if "floor" in b.get("inprocess", {}):
             f = b["inprocess"]["floor"]
-            row("B1", f"the floor, in one process, libc's fork and exec, {f['pairs']:,} pairs",
+            per = f", {f['records_per_iteration']:.1f} records per iteration" if f.get("records_per_iteration") else ""
+            row("B1", f"the floor, a minimal recorder, in one process: libc's fork and exec with the two "
+                f"records, {f['pairs']:,} pairs{per}",
                 us(f["floor_median_ns"]) + fmt_diff(f), f"/bin/true under the empty preload {us(f['libc_median_ns'])}",
                 fmt_summary(f, ci=True), "report", "reported")
     if "B2" in res:

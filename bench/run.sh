@@ -66,7 +66,7 @@ bin="$work/bin"
 mkdir "$bin"
 cp build/chromereaper build/libchromereaper.so build/fixtures/bench_tree \
     build/bench/forkloop build/bench/abloop build/bench/append build/bench/oracle_kill build/bench/floor_kill build/bench/ns_init \
-    build/bench/libempty.so build/bench/libexecrecord.so "$bin/"
+    build/bench/libempty.so build/bench/libminrecorder.so "$bin/"
 # bench_tree's nodes run as .../bench_tree.d/chromium: the shim and the
 # reaper know a browser by its executable's name (tests/fixtures/fx_realname.h)
 mkdir "$bin/bench_tree.d"
