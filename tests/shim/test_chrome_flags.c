@@ -96,9 +96,18 @@ Test(chrome_flags, off_by_default)
     free(out);
 }
 
+/* Is pid a chromium process, by its executable? */
+static int is_chromium(pid_t pid)
+{
+    char exe[4096];
+    return proc_exe_read(pid, exe, sizeof exe) == 0 && strstr(exe, "/chromium/chromium") != NULL;
+}
+
 /* Real chromium through Debian's /usr/bin/chromium script, under `run`:
  * the script is the first program with the library, and it execs the real
- * binary, the browser's main process. */
+ * binary, the browser's main process.  A child the browser has forked and
+ * not yet exec'd is a copy of it (same executable, same command line, no
+ * --type=): the main process is the one whose parent is not chromium. */
 Test(chrome_flags, real_chromium_main_process)
 {
     snprintf(f.session, sizeof f.session, "crtest-flags-%d", (int)getpid());
@@ -120,14 +129,14 @@ Test(chrome_flags, real_chromium_main_process)
     pid_t kids[256];
     int n = ts_descendants(f.started, kids, 256), mains = 0, helpers = 0;
     for (int i = 0; i < n; i++) {
-        char exe[4096];
-        if (proc_exe_read(kids[i], exe, sizeof exe) < 0 || !strstr(exe, "/chromium/chromium"))
+        if (!is_chromium(kids[i]))
             continue;
         char buf[16384];
         size_t len;
-        if (proc_file_read(kids[i], "cmdline", buf, sizeof buf, &len) < 0)
+        struct proc_stat st;
+        if (proc_file_read(kids[i], "cmdline", buf, sizeof buf, &len) < 0 || proc_stat_read(kids[i], &st) < 0)
             continue;
-        if (memmem(buf, len, "--type=", 7)) {
+        if (memmem(buf, len, "--type=", 7) || is_chromium(st.ppid)) {
             helpers++;
             continue;
         }
