@@ -385,29 +385,27 @@ class Bench:
         ab_a, ab_b, aa_a, aa_b, loads, full, records = [], [], [], [], [], 0, []
         chunk_ratios, chunk_aa, order = [], [], []
         fl_a, fl_b, chunk_floor, fl_records = [], [], [], []
+
+        def chunk(arm_a, arm_b, xs_a, xs_b, ratios, per_iteration=None, recorded_arm=None):
+            """One chunk: its samples and ratio added to the lists given, the
+            records per iteration of `recorded_arm`; whether the registry
+            filled."""
+            a, b, reg = self.abloop(mode, pairs, arm_a, arm_b)
+            xs_a += a
+            xs_b += b
+            ratios.append(ratio_summary(a, b)["ratio"])
+            if recorded_arm and reg.get(recorded_arm):
+                per_iteration.append(reg["records"] / reg[recorded_arm])
+            return a, b, reg.get("overflow", 0) > 0
+
         for c in range(chunks):
             if floor:
-                a, b, reg = self.abloop(mode, pairs, "libc", "floor")
-                fl_a += a
-                fl_b += b
-                chunk_floor.append(ratio_summary(a, b)["ratio"])
-                full += reg.get("overflow", 0) > 0
-                if reg.get("floor"):
-                    fl_records.append(reg["records"] / reg["floor"])
-            a, b, reg = self.abloop(mode, pairs, "libc", "shim")
-            ab_a += a
-            ab_b += b
-            chunk_ratios.append(ratio_summary(a, b)["ratio"])
-            full += reg.get("overflow", 0) > 0
-            if reg.get("wrapped"):
-                records.append(reg["records"] / reg["wrapped"])
-            a, b, reg = self.abloop(mode, pairs, "shim", "shim")
-            aa_a += a
-            aa_b += b
+                full += chunk("libc", "floor", fl_a, fl_b, chunk_floor, fl_records, "floor")[2]
+            full += chunk("libc", "shim", ab_a, ab_b, chunk_ratios, records, "wrapped")[2]
+            a, b, filled = chunk("shim", "shim", aa_a, aa_b, chunk_aa)
             # pairs alternate A B, B A: the second iteration over the first
             order += [(b[i] / a[i]) if i % 2 == 0 else (a[i] / b[i]) for i in range(len(a))]
-            chunk_aa.append(ratio_summary(a, b)["ratio"])
-            full += reg.get("overflow", 0) > 0
+            full += filled
             loads.append(os.getloadavg()[0])
             log(f"{name} in-process {c + 1}/{chunks}: libc {us(median(ab_a[-pairs:]))}, "
                 f"shim {us(median(ab_b[-pairs:]))}, "
