@@ -14,7 +14,9 @@
  *           uid, and the identity check: the pinned process still held
  *           its pid after the stat was read, so the stat is its own),
  *           readlink exe, command line and environment in one
- *           process_vm_readv, SIGSTOP; then SIGKILL all; wait
+ *           process_vm_readv, SIGSTOP; then SIGKILL all; wait.  Reads
+ *           first, kills after: unlike reap, no kill overlaps the reads,
+ *           and no SCHED_BATCH (it did not pay here: 154 against 146 ms)
  *
  * PIDs are taken last first (bench_tree numbers its nodes breadth first, so
  * that is leaves first).  Exit status 0 once every process is dead. */
@@ -128,18 +130,14 @@ int main(int argc, char **argv)
     for (size_t k = n; !pin && k-- > 0;)
         if (fds[k].fd >= 0)
             sig(fds[k].fd, SIGKILL);
-    size_t alive = 0;
-    for (size_t k = 0; k < n; k++)
-        alive += fds[k].fd >= 0;
-    while (alive > 0) {
-        if (poll(fds, n, 5000) <= 0)
+    /* one pidfd at a time, as reap waits: a poll over all of them costs n
+     * at every death */
+    for (size_t k = 0; k < n; k++) {
+        if (fds[k].fd < 0)
+            continue;
+        if (poll(&fds[k], 1, 5000) <= 0)
             return 1;
-        for (size_t k = 0; k < n; k++)
-            if (fds[k].fd >= 0 && fds[k].revents) {
-                close(fds[k].fd);
-                fds[k].fd = -1;
-                alive--;
-            }
+        close(fds[k].fd);
     }
     return 0;
 }
