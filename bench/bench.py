@@ -1038,6 +1038,20 @@ def aa_line(res):
             + ("." if ok else ": this run's in-process ratios are noise-bound.") + "\n")
 
 
+def cpu_busy_share(seconds):
+    """The share of all CPUs' time that was not idle over the next
+    `seconds` (/proc/stat): whether something else runs as the bench starts,
+    which the load average, a decaying 1-minute figure, cannot say."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # all, idle + iowait
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
 def ms(x):
     return "n/a" if x is None else (f"{x * 1e3:.1f} ms" if x < 10 else f"{x:.1f} s")
 
@@ -1320,6 +1334,7 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     b = Bench(args.work, args.run_id, args.quick)
+    busy_before = cpu_busy_share(1.0)
     started = time.time()
     load_start = os.getloadavg()[0]
     steps = [("B1", b.b1), ("B2", b.b2), ("B3", b.b3), ("B4", b.b4_b5), ("B6", b.b6),
@@ -1345,9 +1360,11 @@ def main():
     uname = os.uname()
     header = (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {uname.sysname} "
               f"{uname.release}, {os.cpu_count()} CPUs; {elapsed:.0f} s for the measurements"
-              f"{' (--quick: fewer repetitions)' if args.quick else ''}; load average "
-              f"{load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (other jobs "
-              f"on the machine).\n"
+              f"{' (--quick: fewer repetitions)' if args.quick else ''}; the CPUs were "
+              f"{busy_before:.0%} busy in the second before it started; load average "
+              f"{load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (a 1-minute "
+              f"average, which also counts the bench's own processes and what ran in the minute "
+              f"before).\n"
               f"Ratios are medians of adjacent-sample ratios (interleaved runs), with their "
               f"interquartile range; "
               f"plots: {', '.join(os.path.relpath(p, ROOT) for p in made) or 'none'}.\n"
