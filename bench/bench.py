@@ -1152,11 +1152,10 @@ def table(res, errors):
                 f"floor {ms(f['median'])}", fmt_ratio(o.get("ratio_to_floor"), f["samples"], o["samples"]),
                 "report", "reported")
         m1000 = b["1000"]
-        if "cpu_median" in m1000["ours"]:  # results of an older bench lack it
-            floor_cpu = f", floor {ms(m1000['floor']['cpu_median'])}" if "floor" in m1000 else ""
-            row("B4", "CPU the method itself used (user + system, its rusage), 1,000",
-                f"ours {ms(m1000['ours']['cpu_median'])}{floor_cpu}",
-                f"oracle {ms(m1000['oracle']['cpu_median'])}", "-", "report", "reported")
+        floor_cpu = f", floor {ms(m1000['floor']['cpu_median'])}" if "floor" in m1000 else ""
+        row("B4", "CPU the method itself used (user + system, its rusage), 1,000",
+            f"ours {ms(m1000['ours']['cpu_median'])}{floor_cpu}",
+            f"oracle {ms(m1000['oracle']['cpu_median'])}", "-", "report", "reported")
         if not b.get("reap_timings"):
             row("B4", "phases of the reap (scan, plan, freeze, signal, wait, dirs)",
                 "not measured: this build's `reap` has no `--timings`", "-", "-", "report", "not measured")
