@@ -11,13 +11,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "procfs.h"
 #include "registry.h"
 #include "role.h"
 #include "support.h"
+#include "../fixtures/fx_common.h"
 
 #define MAX_KIDS 64
 
@@ -202,27 +202,13 @@ Test(scope, another_sessions_process_is_never_signalled)
     expect_untouched(b, "a process carrying another session's cookie");
 }
 
-/* Returns once a process started now gets a start time after `start`
- * (clock ticks since boot, as /proc/PID/stat counts them, 10 ms here). */
-static void wait_past_tick(uint64_t start)
-{
-    long hz = sysconf(_SC_CLK_TCK);
-    for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_BOOTTIME, &now);
-        if ((uint64_t)now.tv_sec * (uint64_t)hz + (uint64_t)now.tv_nsec / (1000000000ull / (uint64_t)hz) > start)
-            return;
-        usleep(1000);
-    }
-}
-
 Test(scope, a_bystander_older_than_the_session_is_never_signalled)
 {
     pid_t b = bystander();
     /* the session's root starts after the bystander, in a later tick: in the
      * same tick nothing shows which came first, and the bystander, a child
      * of this process that maps the registry, is then tied by descent */
-    wait_past_tick(start_of(b));
+    fx_wait_past_tick(start_of(b));
     char *argv[] = {"/bin/sleep", "600", NULL};
     pid_t root = ts_spawn(argv, NULL, NULL);
     kids[nkids++] = root;
